@@ -1,0 +1,78 @@
+"""What every command-line entry point shares: one-line errors, seeding, the data folder."""
+import os
+import random
+import sys
+from pathlib import Path
+
+
+class UserError(Exception):
+    """A problem the user can fix (bad flag, missing file); printed as one line, no traceback."""
+
+
+def run_cli(main, argv=None):
+    """Run `main(argv)`; turn a UserError or Ctrl-C into a one-line message and an exit code."""
+    try:
+        return main(argv)
+    except UserError as err:
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        print("\ninterrupted: work up to the last checkpoint is kept (use --resume where offered)",
+              file=sys.stderr)
+        sys.exit(130)
+
+
+def set_seed(seed):
+    """Fix Python, NumPy and Keras (hence TensorFlow) random number generators."""
+    import keras
+    import numpy as np
+    random.seed(seed)
+    np.random.seed(seed)
+    keras.utils.set_random_seed(seed)
+
+
+def data_dir(explicit=None):
+    """The data folder of SPEC section 3: --data-dir, else $DATA_DIR, else ./data, else ../shared/data."""
+    if explicit:
+        path = Path(explicit).expanduser()
+        if not path.is_dir():
+            raise UserError(f"--data-dir {explicit} is not a folder")
+        return path
+    if os.environ.get("DATA_DIR"):
+        path = Path(os.environ["DATA_DIR"]).expanduser()
+        if not path.is_dir():
+            raise UserError(f"$DATA_DIR={path} is not a folder")
+        return path
+    project_root = Path(__file__).resolve().parent.parent
+    for candidate in (Path.cwd() / "data", project_root / "data", project_root.parent / "shared" / "data"):
+        if candidate.is_dir():
+            return candidate
+    raise UserError("no data folder: pass --data-dir DIR or set DATA_DIR "
+                    "(see README, 'Getting the data')")
+
+
+def positive(kind=int):
+    """argparse type: a number > 0 (so `--bottleneck 0` is a one-line argparse error)."""
+    def parse(text):
+        value = kind(text)
+        if value <= 0:
+            raise ValueError
+        return value
+    parse.__name__ = f"positive {kind.__name__}"
+    return parse
+
+
+def non_negative(kind=float):
+    """argparse type: a number >= 0."""
+    def parse(text):
+        value = kind(text)
+        if value < 0:
+            raise ValueError
+        return value
+    parse.__name__ = f"non-negative {kind.__name__}"
+    return parse
+
+
+def float_list(text):
+    """argparse type: '0.3,0.6,0.9' -> [0.3, 0.6, 0.9]."""
+    return [float(item) for item in text.split(",") if item.strip()]

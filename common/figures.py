@@ -1,0 +1,84 @@
+"""Figures a student can paste into a report: titled, labelled, PNG at 150 dpi (matplotlib Agg)."""
+import csv
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402  (after choosing the headless backend)
+import numpy as np  # noqa: E402
+
+
+def save_figure(fig, path, dpi=150):
+    """Save `fig` as PNG (creating the folder) and close it; return the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=dpi, bbox_inches="tight", facecolor="white")
+    plt.close(fig)
+    return path
+
+
+def image_grid(rows, path, title, row_labels=None, col_labels=None, cell=1.4, cmap="gray"):
+    """Draw rows of images (each a sequence of HxW or HxWx3 arrays in [0, 1]) with labels.
+
+    row_labels go on the left of each row, col_labels above the first row (or per image, as a
+    list of lists of the same shape as `rows`).
+    """
+    n_rows, n_cols = len(rows), max(len(r) for r in rows)
+    height = max(np.asarray(img).shape[0] / np.asarray(img).shape[1] for r in rows for img in r)
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(cell * n_cols + 0.8, cell * height * n_rows + 0.6),
+                             squeeze=False)
+    per_image_labels = bool(col_labels) and isinstance(col_labels[0], (list, tuple))
+    for i, row in enumerate(rows):
+        for j in range(n_cols):
+            ax = axes[i, j]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            for spine in ax.spines.values():
+                spine.set_visible(False)
+            if j >= len(row):
+                continue
+            img = np.clip(np.asarray(row[j], dtype=np.float32), 0, 1)
+            if img.ndim == 3 and img.shape[-1] == 1:
+                img = img[..., 0]
+            ax.imshow(img, cmap=cmap if img.ndim == 2 else None, vmin=0, vmax=1)
+            label = (col_labels[i][j] if per_image_labels else
+                     col_labels[j] if col_labels and i == 0 else None)
+            if label is not None:
+                ax.set_title(str(label), fontsize=9)
+        if row_labels:
+            axes[i, 0].set_ylabel(row_labels[i], fontsize=10, rotation=0, ha="right", va="center")
+    fig.suptitle(title, fontsize=12)
+    fig.tight_layout()
+    return save_figure(fig, path)
+
+
+def read_history(path):
+    """history.csv written by keras.callbacks.CSVLogger -> {column: [floats]}."""
+    with open(path) as f:
+        rows = list(csv.DictReader(f))
+    return {key: [float(row[key]) for row in rows] for key in (rows[0] if rows else {})}
+
+
+def loss_curves(history, path, title, keys=None, xlabel="epoch", ylabel="loss", logy=False):
+    """Plot training curves from a {name: [values]} dict (Keras History.history or read_history).
+
+    Training and validation curves of one quantity ('loss', 'val_loss') share a colour.
+    """
+    keys = keys or [k for k in history if k not in ("epoch", "learning_rate", "lr")
+                    and not k.startswith("val_")]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for key in keys:
+        values = history[key]
+        (line,) = ax.plot(range(1, len(values) + 1), values, label=f"train {key}")
+        if f"val_{key}" in history:
+            ax.plot(range(1, len(values) + 1), history[f"val_{key}"], "--", color=line.get_color(),
+                    label=f"validation {key}")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if logy:
+        ax.set_yscale("log")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return save_figure(fig, path)

@@ -1,0 +1,56 @@
+"""Run folders and what every run writes: runs/<package>/<run-name>/ and logs/<package>/<run-name>/."""
+import json
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def default_run_name():
+    return time.strftime("%Y%m%d-%H%M%S")
+
+
+def run_dirs(package, run_name=None, root="."):
+    """Create and return (run_dir, log_dir) for one run. TensorBoard: `tensorboard --logdir logs`."""
+    run_name = run_name or default_run_name()
+    run_dir = Path(root) / "runs" / package / run_name
+    log_dir = Path(root) / "logs" / package / run_name
+    run_dir.mkdir(parents=True, exist_ok=True)
+    log_dir.mkdir(parents=True, exist_ok=True)
+    return run_dir, log_dir
+
+
+def save_model_summary(path, *models):
+    """Write each model's printed structure (`model.summary()`) to one text file, and return it."""
+    lines = []
+    for model in models:
+        model.summary(print_fn=lambda line, *a, **k: lines.append(line), expand_nested=True)
+        lines.append("")
+    text = "\n".join(lines)
+    Path(path).write_text(text)
+    return text
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (np.floating, float)):
+        value = float(value)
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, (Path, np.ndarray)):
+        return str(value) if isinstance(value, Path) else value.tolist()
+    return value
+
+
+def write_metrics(path, metrics, merge=True):
+    """Write `metrics` as JSON (merged into an existing file unless merge=False); return all."""
+    path = Path(path)
+    existing = json.loads(path.read_text()) if merge and path.is_file() else {}
+    existing.update(_jsonable(metrics))
+    path.write_text(json.dumps(existing, indent=2, sort_keys=True) + "\n")
+    return existing

@@ -1,0 +1,47 @@
+"""Write results/summary.md: every step's metrics and figures, labelled with the profile."""
+import argparse
+import json
+from pathlib import Path
+
+from common.cli import run_cli
+
+
+def flatten(metrics, prefix=""):
+    for key, value in metrics.items():
+        if isinstance(value, dict):
+            yield from flatten(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", value
+
+
+def write_summary(results, profile):
+    results = Path(results)
+    lines = [f"# Results ({profile} profile)", ""]
+    if profile == "quick":
+        lines += ["**QUICK profile: reduced epochs, steps and image sizes. These are not the "
+                  "assignment's settings; run `./run_all.sh --full` on a GPU for those.**", ""]
+    for step in sorted(p for p in results.iterdir() if p.is_dir()):
+        lines += [f"## {step.name}", ""]
+        for metrics_file in sorted(step.rglob("metrics.json")):
+            lines += [f"`{metrics_file.relative_to(results)}`", "", "| metric | value |", "|---|---|"]
+            for key, value in flatten(json.loads(metrics_file.read_text())):
+                shown = f"{value:.4g}" if isinstance(value, float) else value
+                lines.append(f"| {key} | {shown} |")
+            lines.append("")
+        figures = sorted(step.rglob("*.png"))
+        lines += [f"- [{f.relative_to(step)}]({f.relative_to(results)})" for f in figures] + [""]
+    path = results / "summary.md"
+    path.write_text("\n".join(lines))
+    return path
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m common.summary", description=__doc__)
+    parser.add_argument("results", help="the results folder written by run_all.sh")
+    parser.add_argument("--profile", default="quick", help="profile the results were made with")
+    args = parser.parse_args(argv)
+    print(write_summary(args.results, args.profile))
+
+
+if __name__ == "__main__":
+    run_cli(main)
