@@ -1,0 +1,1 @@
+"""Convolutional autoencoder with an 8x8x16 latent on dog photos (2023 assignment 3, question 2)."""
