@@ -1,0 +1,163 @@
+"""vae_mnist: Monte Carlo KL, normalised priors, trainable mixture, IW bound, CLIs, bad input."""
+import csv
+import json
+
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+from common.cli import UserError, run_cli
+from vae_mnist import compare, data, train
+from vae_mnist.model import VAE, build_decoder, build_encoder, build_prior
+from vae_mnist.priors import MixtureOfGaussians, StandardGaussian, VampPrior
+
+
+def fake_mnist(n_train=256, n_test=64, seed=0):
+    """Three blocky 'digits' with pixel noise, as uint8 like load_mnist returns."""
+    rng = np.random.default_rng(seed)
+    patterns = np.zeros((3, 28, 28), np.float32)
+    patterns[0, 4:24, 12:16] = 1
+    patterns[1, 12:16, 4:24] = 1
+    patterns[2, 6:22, 6:22] = 1
+    def make(n):
+        labels = rng.integers(0, 3, n)
+        x = np.clip(patterns[labels] * 230 + rng.integers(0, 25, (n, 28, 28)), 0, 255)
+        return x.astype(np.uint8), labels
+    return make(n_train), make(n_test)
+
+
+@pytest.fixture
+def fake_data(monkeypatch, tmp_path):
+    monkeypatch.setattr(data, "load_mnist", fake_mnist)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def grid_integral(prior, half_width=10.0, n=801):
+    xs = np.linspace(-half_width, half_width, n, dtype=np.float32)
+    gx, gy = np.meshgrid(xs, xs)
+    z = np.stack([gx.ravel(), gy.ravel()], axis=1)
+    density = np.exp(ops.convert_to_numpy(prior.log_prob(ops.convert_to_tensor(z))))
+    return density.sum() * (xs[1] - xs[0]) ** 2
+
+
+def test_monte_carlo_kl_matches_closed_form_for_standard_prior():
+    keras.utils.set_random_seed(0)
+    encoder = build_encoder()
+    # move q(z|x) away from N(0, I) so that the KL is not ~0
+    encoder.get_layer("z_mean").bias.assign([1.5, -0.5])
+    encoder.get_layer("z_log_var").bias.assign([-1.0, 0.7])
+    vae = VAE(encoder, build_decoder(), build_prior("standard", encoder), seed=0)
+    x = np.random.default_rng(0).random((4, 28, 28, 1)).astype(np.float32)
+    n = 20000
+    _, kl = vae.elbo_terms(np.repeat(x, n, axis=0))
+    kl = ops.convert_to_numpy(kl).reshape(4, n)
+    mean, log_var = (ops.convert_to_numpy(t) for t in encoder(x))
+    closed_form = 0.5 * np.sum(mean ** 2 + np.exp(log_var) - 1.0 - log_var, axis=1)
+    assert closed_form.min() > 0.5
+    standard_error = kl.std(axis=1) / np.sqrt(n)
+    np.testing.assert_array_less(np.abs(kl.mean(axis=1) - closed_form), 4 * standard_error + 1e-3)
+
+
+def test_every_prior_integrates_to_one():
+    keras.utils.set_random_seed(1)
+    rng = np.random.default_rng(1)
+    mog = MixtureOfGaussians(components=5, seed=1)
+    mog.logits.assign(rng.normal(size=5) * 2)
+    mog.means.assign(rng.normal(size=(5, 2)) * 3)
+    mog.log_vars.assign(rng.uniform(-1.5, 1.0, size=(5, 2)))
+    vamp = VampPrior(build_encoder(), components=4, seed=1)  # random encoder and pseudo-inputs
+    for prior in (StandardGaussian(), mog, vamp):
+        assert grid_integral(prior) == pytest.approx(1.0, abs=1e-2), type(prior).__name__
+
+
+def test_prior_samples_follow_the_prior():
+    keras.utils.set_random_seed(2)
+    mog = MixtureOfGaussians(components=3, seed=2)
+    mog.logits.assign([0.0, 1.0, -1.0])
+    mog.means.assign([[-4.0, 0.0], [3.0, 1.0], [0.0, 5.0]])
+    z = ops.convert_to_numpy(mog.sample(20000))
+    weights = ops.convert_to_numpy(mog.mixture_weights())
+    expected = weights @ ops.convert_to_numpy(mog.means)
+    np.testing.assert_allclose(z.mean(axis=0), expected, atol=0.1)
+    vamp = VampPrior(build_encoder(), components=3, seed=2)
+    assert ops.shape(vamp.sample(7)) == (7, 2)
+    assert ops.shape(StandardGaussian(latent_dim=3).sample(5)) == (5, 3)
+
+
+def test_mixture_weights_stay_a_distribution_while_training():
+    keras.utils.set_random_seed(3)
+    (x, _), _ = fake_mnist(128, 8)
+    x = x[..., None].astype(np.float32) / 255
+    vae = train.build_vae("mog", components=4, seed=3)
+    before = ops.convert_to_numpy(vae.prior.logits).copy()
+    vae.compile(optimizer=keras.optimizers.Adam(0.01))
+    vae.fit(x, epochs=2, batch_size=32, verbose=0)
+    weights = ops.convert_to_numpy(vae.prior.mixture_weights())
+    assert not np.allclose(ops.convert_to_numpy(vae.prior.logits), before)  # they are trained
+    assert np.all(weights > 0) and weights.sum() == pytest.approx(1.0, abs=1e-6)
+    assert np.all(np.isfinite(ops.convert_to_numpy(vae.prior.log_vars)))
+
+
+def test_importance_weighted_estimate_is_at_least_the_elbo():
+    keras.utils.set_random_seed(4)
+    vae = train.build_vae("standard", seed=4)
+    x = np.random.default_rng(4).random((8, 28, 28, 1)).astype(np.float32)
+    elbo = np.mean([vae.log_likelihood(x, k=1) for _ in range(20)], axis=0)
+    iw = vae.log_likelihood(x, k=200)
+    assert iw.shape == (8,) and np.all(np.isfinite(iw))
+    assert np.all(iw >= elbo - 0.5) and iw.mean() > elbo.mean()
+
+
+def test_compare_trains_every_prior_and_writes_table_and_figures(fake_data):
+    compare.main(["--epochs", "3", "--components", "3", "--batch-size", "32",
+                  "--iw-samples", "100", "--run-name", "quick/t"])
+    run = fake_data / "runs" / "vae_mnist" / "quick" / "t"
+    for name in ("aggregated_posterior.png", "latent_grids.png", "prior_samples.png",
+                 "comparison.md", "metrics.json"):
+        assert (run / name).is_file(), name
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert set(metrics) == {"standard", "mog", "vamp"}
+    table = (run / "comparison.md").read_text()
+    assert table.count("\n| ") == 4  # header + one row per prior
+    for prior, m in metrics.items():
+        assert m["iw_samples"] == 100 and np.isfinite(m["test_iw_log_likelihood"])
+        assert m["test_neg_elbo"] == pytest.approx(m["test_reconstruction"] + m["test_kl"], rel=1e-4)
+        for name in ("model_summary.txt", "vae.weights.h5", "history.csv", "metrics.json",
+                     "aggregated_posterior.png", "latent_grid.png", "prior_samples.png", "loss.png"):
+            assert (run / prior / name).is_file(), f"{prior}/{name}"
+        with open(run / prior / "history.csv") as f:
+            losses = [float(row["loss"]) for row in csv.DictReader(f)]
+        assert losses[-1] < losses[0], prior
+    assert sum(metrics["mog"]["mixture_weights"]) == pytest.approx(1.0, abs=1e-5)
+    assert (fake_data / "logs" / "vae_mnist" / "quick" / "t" / "vamp").is_dir()
+
+
+def test_other_latent_sizes_train_without_plots(fake_data):
+    train.main(["--latent-dim", "3", "--no-plots", "--epochs", "1", "--run-name", "d3",
+                "--iw-samples", "100"])
+    run = fake_data / "runs" / "vae_mnist" / "d3"
+    assert json.loads((run / "metrics.json").read_text())["latent_dim"] == 3
+    assert not list(run.glob("*.png"))
+
+
+def test_bad_input_gives_one_line_errors(fake_data, capsys):
+    for argv in (["--prior", "gauss"], ["--components", "0"], ["--latent-dim", "0"]):
+        with pytest.raises(SystemExit) as exit_info:
+            train.main(argv)
+        assert exit_info.value.code == 2
+    with pytest.raises(SystemExit):
+        compare.main(["--priors", "standard,flat"])
+    assert "flat" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        run_cli(train.main, ["--latent-dim", "3"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error:") and "--latent-dim 2" in err
+    with pytest.raises(UserError, match="unknown prior"):
+        train.build_vae("flat")
+    with pytest.raises(UserError, match="at least one component"):
+        train.build_vae("mog", components=0)
+    with pytest.raises(ValueError, match="at least one component"):
+        build_prior("vamp", build_encoder(), components=0)
