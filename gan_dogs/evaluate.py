@@ -1,0 +1,117 @@
+"""FID of a trained generator on dog photos (assignment 5, question 2 (2)-(3)).
+
+    python -m gan_dogs.evaluate --run-name full
+
+Generates --n-images (300) dogs with runs/gan_dogs/<run-name>/generator.keras and computes three
+FIDs against the same reference set, the training photos (or --n-reference of them):
+  generated  300 generated images              (the assignment's number)
+  floor      300 real held-out photos          (what a perfect generator would score at this size)
+  ceiling    300 images of uniform random noise
+All images are at the generator's resolution, resized to 299x299 for the Inception network.
+Writes metrics.json (merged), fid.png, fid_samples.png into the run folder; prints a table.
+FIDs from fewer images than the 2048 feature dimensions are biased upwards (a warning says so):
+compare numbers only at equal set sizes and the same network (named in metrics.json).
+"""
+import argparse
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+from keras import ops
+
+from common.cli import UserError, positive, run_cli, set_seed
+from common.fid import fid_from_features, inception_features, inception_model
+from common.figures import image_grid
+from common.runs import run_dirs, write_metrics
+from gan_dogs import data
+from gan_dogs.figures import fid_bars
+
+
+def generate(generator, n, seed=0, batch_size=100):
+    """n images in [0, 1] from z ~ N(0, I)."""
+    z = np.random.default_rng(seed).standard_normal((n, generator.input_shape[-1])).astype("float32")
+    images = generator.predict(z, batch_size=batch_size, verbose=0)
+    return np.clip(ops.convert_to_numpy(data.to_unit(images)), 0.0, 1.0)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m gan_dogs.evaluate", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--run-name", required=True,
+                        help="the training run: reads runs/gan_dogs/<run-name>/generator.keras")
+    parser.add_argument("--generator", default=None,
+                        help="another generator file instead (e.g. generator_epoch_010.keras)")
+    parser.add_argument("--n-images", type=positive(int), default=300,
+                        help="generated, held-out and noise images per set (default 300)")
+    parser.add_argument("--n-reference", type=positive(int), default=None,
+                        help="use only N random training photos as the reference set "
+                             "(default: all of them)")
+    parser.add_argument("--val-fraction", type=float, default=0.1,
+                        help="held-out fraction, as in training (default 0.1)")
+    parser.add_argument("--inception-weights", default=None,
+                        help="InceptionV3 weights file (default: resolved by common.assets; "
+                             "see README)")
+    parser.add_argument("--batch-size", type=positive(int), default=50,
+                        help="images per Inception batch (default 50)")
+    parser.add_argument("--data-dir", default=None,
+                        help="data folder holding dogs/ (default: $DATA_DIR, ./data, ../shared/data)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    args = parser.parse_args(argv)
+    return evaluate(args)
+
+
+def evaluate(args):
+    set_seed(args.seed)
+    run_dir, _ = run_dirs("gan_dogs", args.run_name)
+    path = Path(args.generator) if args.generator else run_dir / "generator.keras"
+    if not path.is_file():
+        raise UserError(f"no generator at {path}: train first (python -m gan_dogs.train "
+                        f"--run-name {args.run_name}) or pass --generator FILE")
+    try:
+        generator = keras.saving.load_model(path, compile=False)
+    except (OSError, ValueError) as err:
+        raise UserError(f"cannot read the generator {path} ({err})") from None
+    size = generator.output_shape[1]
+    reference, held_out = data.load_dogs(args.data_dir, image_size=size,
+                                         val_fraction=args.val_fraction, seed=args.seed)
+    rng = np.random.default_rng(args.seed)
+    if args.n_reference and args.n_reference < len(reference):
+        reference = reference[rng.choice(len(reference), args.n_reference, replace=False)]
+    if len(held_out) < args.n_images:
+        print(f"warning: only {len(held_out)} held-out photos for the floor, not {args.n_images}")
+    sets = {
+        "generated": generate(generator, args.n_images, args.seed),
+        "real held-out (floor)": held_out[:args.n_images],
+        "uniform noise (ceiling)": rng.uniform(0, 1, (args.n_images, size, size, 3)),
+    }
+    model, network = inception_model(args.inception_weights)
+    print(f"Inception network: {network}; reference: {len(reference)} training photos "
+          f"at {size}x{size}")
+    start = time.time()
+    ref_features = inception_features(model, reference, args.batch_size, verbose=2)
+    fids = {name: fid_from_features(inception_features(model, images, args.batch_size),
+                                    ref_features)
+            for name, images in sets.items()}
+    seconds = time.time() - start
+
+    for name, value in fids.items():
+        print(f"FID {name:26s} {value:8.2f}   ({len(sets[name])} images vs {len(reference)})")
+    fid_bars(dict(zip(["generated", "real held-out\n(floor)", "uniform noise\n(ceiling)"],
+                      fids.values())), run_dir / "fid.png",
+             f"FID vs {len(reference)} real dog photos, {args.n_images} images per set, "
+             f"{size}x{size} ({network} Inception)")
+    images = sets["generated"]
+    image_grid([images[i * 10:(i + 1) * 10] for i in range(3)], run_dir / "fid_samples.png",
+               f"30 of the {len(images)} generated dogs used for the FID")
+    write_metrics(run_dir / "metrics.json", {
+        "fid_generated": fids["generated"], "fid_real_floor": fids["real held-out (floor)"],
+        "fid_noise_ceiling": fids["uniform noise (ceiling)"], "fid_network": network,
+        "fid_images_per_set": args.n_images, "fid_reference_images": len(reference),
+        "fid_held_out_images": len(sets["real held-out (floor)"]), "fid_image_size": size,
+        "fid_generator": str(path), "fid_seconds": round(seconds, 1)})
+    return fids
+
+
+if __name__ == "__main__":
+    run_cli(main)

@@ -1,0 +1,111 @@
+"""DCGAN generator and discriminator (Radford et al. 2016) and the GAN that trains them with `fit`.
+
+Follows the keras-io DCGAN example: a subclassed `keras.Model` with its own
+`compile(d_optimizer, g_optimizer, loss_fn)` and a `train_step` that first updates the
+discriminator on real and generated images, then the generator through the frozen discriminator.
+"""
+import math
+
+import keras
+import tensorflow as tf
+from keras import layers, ops
+
+
+def upsamplings(image_size):
+    """How many 2x steps take a 4x4 map to image_size (a power of two, at least 16)."""
+    steps = math.log2(image_size / 4)
+    if image_size < 16 or steps != int(steps):
+        raise ValueError(f"image size must be a power of two >= 16, got {image_size}")
+    return int(steps)
+
+
+def build_generator(latent_dim=128, image_size=64):
+    """z (latent_dim) -> image (S, S, 3) in [-1, 1]: dense to 4x4, then stride-2 transposed
+    convolutions halving the channels (512, 256, 128, 64 for S = 64), BN + ReLU, tanh output."""
+    steps = upsamplings(image_size)
+    channels = 64 * 2 ** (steps - 1)
+    z = keras.Input((latent_dim,), name="z")
+    x = layers.Dense(4 * 4 * channels, use_bias=False)(z)
+    x = layers.BatchNormalization(momentum=0.9)(x)
+    x = layers.ReLU()(x)
+    x = layers.Reshape((4, 4, channels))(x)
+    for _ in range(steps - 1):
+        channels //= 2
+        x = layers.Conv2DTranspose(channels, 4, strides=2, padding="same", use_bias=False)(x)
+        x = layers.BatchNormalization(momentum=0.9)(x)
+        x = layers.ReLU()(x)
+    image = layers.Conv2DTranspose(3, 4, strides=2, padding="same", activation="tanh")(x)
+    return keras.Model(z, image, name="generator")
+
+
+def build_discriminator(image_size=64):
+    """image (S, S, 3) in [-1, 1] -> one logit (real > 0): stride-2 convolutions with LeakyReLU
+    down to 4x4 (64, 128, 256, 512 channels for S = 64). No batch norm, as in keras-io's DCGAN,
+    so that a batch of real and generated images can go through it together."""
+    steps = upsamplings(image_size)
+    image = keras.Input((image_size, image_size, 3), name="image")
+    x = image
+    for i in range(steps):
+        x = layers.Conv2D(64 * 2 ** i, 4, strides=2, padding="same")(x)
+        x = layers.LeakyReLU(0.2)(x)
+    x = layers.Flatten()(x)
+    x = layers.Dropout(0.2)(x)
+    logit = layers.Dense(1)(x)
+    return keras.Model(image, logit, name="discriminator")
+
+
+class GAN(keras.Model):
+    """Trains `generator` and `discriminator` against each other; fit(x) with x real images in
+    [-1, 1]. Logs d_loss, g_loss, and the discriminator's mean probability of 'real' for real
+    (real_score) and generated (fake_score) images."""
+
+    def __init__(self, discriminator, generator, latent_dim, seed=0, **kwargs):
+        super().__init__(**kwargs)
+        self.discriminator, self.generator, self.latent_dim = discriminator, generator, latent_dim
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def compile(self, d_optimizer, g_optimizer, loss_fn):
+        super().compile()
+        self.d_optimizer, self.g_optimizer, self.loss_fn = d_optimizer, g_optimizer, loss_fn
+        self.trackers = {name: keras.metrics.Mean(name=name)
+                         for name in ("d_loss", "g_loss", "real_score", "fake_score")}
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    def call(self, z, training=False):
+        return self.generator(z, training=training)
+
+    def sample_latents(self, n):
+        return keras.random.normal((n, self.latent_dim), seed=self.seed_generator)
+
+    def train_step(self, real_images):
+        n = ops.shape(real_images)[0]
+        fake_images = self.generator(self.sample_latents(n), training=True)
+        images = ops.concatenate([real_images, fake_images], axis=0)
+        labels = ops.concatenate([ops.ones((n, 1)), ops.zeros((n, 1))], axis=0)
+        # Label noise as in keras-io's DCGAN (targets up to 0.05 inside [0, 1]): keeps the
+        # discriminator from becoming over-confident early
+        noise = 0.05 * keras.random.uniform(ops.shape(labels), seed=self.seed_generator)
+        noisy_labels = labels + noise * (1.0 - 2.0 * labels)
+        with tf.GradientTape() as tape:
+            logits = self.discriminator(images, training=True)
+            d_loss = self.loss_fn(noisy_labels, logits)
+        grads = tape.gradient(d_loss, self.discriminator.trainable_weights)
+        self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_weights))
+
+        # Generator step: make the discriminator call new fakes real (non-saturating loss)
+        with tf.GradientTape() as tape:
+            fake_logits = self.discriminator(
+                self.generator(self.sample_latents(n), training=True), training=True)
+            g_loss = self.loss_fn(ops.ones((n, 1)), fake_logits)
+        grads = tape.gradient(g_loss, self.generator.trainable_weights)
+        self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_weights))
+
+        scores = ops.sigmoid(logits)
+        for name, value in (("d_loss", d_loss), ("g_loss", g_loss),
+                            ("real_score", ops.mean(scores[:n])),
+                            ("fake_score", ops.mean(scores[n:]))):
+            self.trackers[name].update_state(value)
+        return {name: tracker.result() for name, tracker in self.trackers.items()}

@@ -1,0 +1,126 @@
+"""Train a DCGAN on dog photos (assignment 5, question 2 (1)).
+
+    python -m gan_dogs.train --epochs 50 --snapshot-epochs 10,30,50 --run-name full
+
+Writes runs/gan_dogs/<run-name>/: model_summary.txt, generator.keras (latest epoch),
+generator_epoch_NNN.keras and generated_epoch_NNN.png at each snapshot epoch (10 images from one
+fixed latent batch), stages.png (all snapshot epochs in one figure), gan.weights.h5 (generator and
+discriminator), history.csv, loss.png, metrics.json. TensorBoard: logs/gan_dogs/<run-name>/
+(losses, and the fixed batch's images every epoch). An interrupted run continues from its last
+finished epoch when started again with the same --run-name.
+"""
+import argparse
+import shutil
+import time
+
+import keras
+import numpy as np
+
+from common.cli import UserError, positive, run_cli, set_seed
+from common.figures import loss_curves, read_history
+from common.runs import run_dirs, save_model_summary, write_metrics
+from gan_dogs import data
+from gan_dogs.callbacks import GANMonitor
+from gan_dogs.model import GAN, build_discriminator, build_generator, upsamplings
+
+
+def int_list(text):
+    """argparse type: '10,30,50' -> [10, 30, 50], each > 0."""
+    values = [int(item) for item in text.split(",") if item.strip()]
+    if not values or min(values) <= 0:
+        raise ValueError
+    return values
+
+
+def image_size(text):
+    value = int(text)
+    upsamplings(value)
+    return value
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m gan_dogs.train", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--epochs", type=positive(int), default=50, help="training epochs (default 50)")
+    parser.add_argument("--snapshot-epochs", type=int_list, default=[10, 30, 50],
+                        help="epochs after which to save 10 generated images and a generator "
+                             "checkpoint (default 10,30,50, as the assignment asks)")
+    parser.add_argument("--latent-dim", type=positive(int), default=128,
+                        help="dimension of z ~ N(0, I) (default 128)")
+    parser.add_argument("--batch-size", type=positive(int), default=64, help="default 64")
+    parser.add_argument("--image-size", type=image_size, default=64,
+                        help="side of the square training images, a power of two >= 16 "
+                             "(default 64)")
+    parser.add_argument("--learning-rate", type=positive(float), default=2e-4,
+                        help="Adam learning rate of both networks, beta_1 = 0.5 (DCGAN paper; "
+                             "default 2e-4)")
+    parser.add_argument("--limit", type=positive(int), default=None,
+                        help="read only N random photos of the folder (quick runs)")
+    parser.add_argument("--val-fraction", type=float, default=0.1,
+                        help="photos held out from training, used by gan_dogs.evaluate as the "
+                             "real-vs-real FID floor (default 0.1; keep it equal there)")
+    parser.add_argument("--data-dir", default=None,
+                        help="data folder holding dogs/ (default: $DATA_DIR, ./data, ../shared/data)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--run-name", default=None,
+                        help="output folder runs/gan_dogs/<run-name>/ (may contain '/'; "
+                             "default: a timestamp)")
+    args = parser.parse_args(argv)
+    if max(args.snapshot_epochs) > args.epochs:
+        parser.error(f"--snapshot-epochs {max(args.snapshot_epochs)} is after the last epoch "
+                     f"({args.epochs})")
+    train(args)
+
+
+def train(args):
+    set_seed(args.seed)
+    run_dir, log_dir = run_dirs("gan_dogs", args.run_name)
+    x_train, _ = data.load_dogs(args.data_dir, image_size=args.image_size,
+                                val_fraction=args.val_fraction, limit=args.limit, seed=args.seed)
+    if len(x_train) < args.batch_size:
+        raise UserError(f"only {len(x_train)} training photos, fewer than --batch-size "
+                        f"{args.batch_size}")
+    print(f"training on {len(x_train)} photos of {args.image_size}x{args.image_size}")
+
+    generator = build_generator(args.latent_dim, args.image_size)
+    discriminator = build_discriminator(args.image_size)
+    save_model_summary(run_dir / "model_summary.txt", generator, discriminator)
+    gan = GAN(discriminator, generator, args.latent_dim, seed=args.seed)
+    gan.compile(d_optimizer=keras.optimizers.Adam(args.learning_rate, beta_1=0.5),
+                g_optimizer=keras.optimizers.Adam(args.learning_rate, beta_1=0.5),
+                loss_fn=keras.losses.BinaryCrossentropy(from_logits=True))
+
+    latents = np.random.default_rng(args.seed).standard_normal((10, args.latent_dim)).astype("float32")
+    gan(latents[:1])  # builds the GAN, which BackupAndRestore needs before fit
+    backup = run_dir / "backup"
+    if not backup.exists():  # a fresh run: drop snapshots an earlier run of this name left
+        shutil.rmtree(run_dir / "snapshots", ignore_errors=True)
+    callbacks = [
+        keras.callbacks.TerminateOnNaN(),
+        keras.callbacks.BackupAndRestore(str(backup)),
+        GANMonitor(latents, args.snapshot_epochs, run_dir, log_dir),
+        keras.callbacks.ModelCheckpoint(str(run_dir / "gan.weights.h5"), save_weights_only=True),
+        keras.callbacks.CSVLogger(str(run_dir / "history.csv"), append=backup.exists()),
+        keras.callbacks.TensorBoard(str(log_dir)),
+    ]
+    start = time.time()
+    history = gan.fit(data.training_dataset(x_train, args.batch_size, args.seed),
+                      epochs=args.epochs, callbacks=callbacks, shuffle=False, verbose=2)
+    seconds = time.time() - start
+    if history.history:
+        loss_curves(read_history(run_dir / "history.csv"), run_dir / "loss.png",
+                    "DCGAN losses on dog photos (binary cross-entropy)",
+                    keys=["d_loss", "g_loss"])
+    last = {k: v[-1] for k, v in history.history.items()}
+    write_metrics(run_dir / "metrics.json", {
+        "epochs": args.epochs, "snapshot_epochs": args.snapshot_epochs,
+        "latent_dim": args.latent_dim, "batch_size": args.batch_size,
+        "image_size": args.image_size, "learning_rate": args.learning_rate,
+        "train_images": len(x_train), "val_fraction": args.val_fraction, "seed": args.seed,
+        "limit": args.limit, "train_seconds": round(seconds, 1),
+        **{f"final_{k}": v for k, v in last.items()}})
+    print(f"done in {seconds:.0f} s; images in {run_dir}/stages.png")
+
+
+if __name__ == "__main__":
+    run_cli(main)

@@ -1,0 +1,229 @@
+"""gan_dogs and common/fid.py: the FID formula, the TorchScript reader, the DCGAN, the CLIs."""
+import collections
+import io
+import json
+import pickle
+import sys
+import types
+import zipfile
+
+import keras
+import numpy as np
+import pytest
+
+import common.fid as fid_module
+from common.cli import run_cli
+from common.fid import fid, fid_from_features, gaussian_stats, read_torchscript, torchscript_constants
+from gan_dogs import evaluate, train
+from gan_dogs.model import GAN, build_discriminator, build_generator
+
+
+# ----------------------------------------------------------------------------- FID formula
+
+def features(n=400, d=6, shift=0.0, scale=1.0, seed=0):
+    return np.random.default_rng(seed).normal(shift, scale, (n, d))
+
+
+def test_fid_is_zero_for_identical_sets_and_symmetric():
+    a, b = features(seed=0), features(shift=0.5, scale=2.0, seed=1)
+    assert fid_from_features(a, a) == pytest.approx(0.0, abs=1e-8)
+    assert fid_from_features(a, b) == pytest.approx(fid_from_features(b, a), rel=1e-9)
+    assert fid_from_features(a, b) > 1.0
+
+
+def test_fid_equals_closed_form_for_diagonal_gaussians():
+    # For diagonal covariances S = diag(s^2): Tr(S1 + S2 - 2 sqrt(S1 S2)) = sum (s1 - s2)^2
+    mu1, mu2 = np.array([0.0, 1.0, -2.0]), np.array([1.0, 1.0, 0.5])
+    s1, s2 = np.array([1.0, 2.0, 0.5]), np.array([3.0, 0.5, 0.5])
+    expected = np.sum((mu1 - mu2) ** 2) + np.sum((s1 - s2) ** 2)   # 1 + 6.25 + 4 + 2.25 = 13.5
+    assert expected == pytest.approx(13.5)
+    assert fid(mu1, np.diag(s1 ** 2), mu2, np.diag(s2 ** 2)) == pytest.approx(13.5, rel=1e-9)
+    # the same two Gaussians in a rotated basis: FID is invariant under rotation
+    q, _ = np.linalg.qr(np.random.default_rng(0).normal(size=(3, 3)))
+    rotated = fid(q @ mu1, q @ np.diag(s1 ** 2) @ q.T, q @ mu2, q @ np.diag(s2 ** 2) @ q.T)
+    assert rotated == pytest.approx(13.5, rel=1e-6)
+    # and from samples of those Gaussians, approximately
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(mu1, s1, (20000, 3)), rng.normal(mu2, s2, (20000, 3))
+    assert fid_from_features(a, b) == pytest.approx(13.5, rel=0.03)
+
+
+def test_fewer_images_than_dimensions_warns_and_stays_finite():
+    a, b = features(n=10, d=20, seed=0), features(n=10, d=20, shift=1.0, seed=1)
+    with pytest.warns(UserWarning, match="10 images but 20 feature dimensions"):
+        value = fid_from_features(a, b)
+    assert np.isfinite(value) and value > 0
+    with pytest.raises(ValueError):
+        gaussian_stats(a[:1])
+
+
+# ----------------------------------------------------------------------------- TorchScript reader
+
+def write_torchscript(path, root, code, monkeypatch):
+    """A minimal TorchScript-style zip (data.pkl with persistent storages, data/<key>, code/),
+    written with fake `torch` and `__torch__` modules so that pickle emits the same GLOBALs."""
+    torch, utils, mods = (types.ModuleType(n) for n in ("torch", "torch._utils", "__torch__.m"))
+    for module in (torch, utils, mods):
+        monkeypatch.setitem(sys.modules, module.__name__, module)
+    monkeypatch.setitem(sys.modules, "__torch__", types.ModuleType("__torch__"))
+    torch.FloatStorage = type("FloatStorage", (), {"__module__": "torch"})
+
+    def _rebuild_tensor_v2(*args):
+        raise AssertionError("only pickled, never called")
+    _rebuild_tensor_v2.__module__, _rebuild_tensor_v2.__qualname__ = "torch._utils", "_rebuild_tensor_v2"
+    utils._rebuild_tensor_v2 = _rebuild_tensor_v2
+    storages = {}
+
+    class Storage:
+        def __init__(self, array):
+            self.key = str(len(storages))
+            storages[self.key] = np.ascontiguousarray(array, np.float32).tobytes()
+            self.numel = array.size
+
+    class Pickler(pickle.Pickler):
+        def persistent_id(self, obj):
+            if isinstance(obj, Storage):
+                return ("storage", torch.FloatStorage, obj.key, "cpu", obj.numel)
+            return None
+
+        def reducer_override(self, obj):
+            if isinstance(obj, np.ndarray):
+                stride = [s // 4 for s in obj.astype(np.float32).strides]
+                return _rebuild_tensor_v2, (Storage(obj), 0, obj.shape, tuple(stride), False,
+                                            collections.OrderedDict())
+            return NotImplemented
+
+    def module(name, **attrs):
+        cls = type(name, (), {"__module__": "__torch__.m", "__reduce__":
+                              lambda self: (type(self), (), dict(self.__dict__))})
+        setattr(mods, name, cls)
+        obj = cls()
+        obj.__dict__.update(attrs)
+        return obj
+
+    buffer = io.BytesIO()
+    rng = np.random.default_rng(0)
+    weights = {"weight": rng.normal(size=(2, 3, 3, 3)).astype(np.float32),
+               "beta": np.array([0.1, -0.2], np.float32),
+               "mean": np.array([0.5, -0.5], np.float32), "var": np.array([4.0, 0.25], np.float32)}
+    conv = module("Conv2dLayer", training=False, stride=2, padding=1, **weights)
+    pool = module("MaxPool2d", training=False)
+    tree = module("Wrap", net=module("Net", layers=module("Sequential", conv=conv, pool=pool)))
+    Pickler(buffer, protocol=2).dump(tree)
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(f"{root}/data.pkl", buffer.getvalue())
+        for key, raw in storages.items():
+            archive.writestr(f"{root}/data/{key}", raw)
+        archive.writestr(f"{root}/code/__torch__/m.py", code)
+    return weights
+
+
+POOL_CODE = """class MaxPool2d(Module):
+  __parameters__ = []
+  padding : Final[int] = 0
+  kernel_size : Final[int] = 3
+  stride : Final[int] = 2
+  def forward(self, input):
+    return input
+"""
+
+
+def test_torchscript_reader_and_keras_rebuild_match_numpy(tmp_path, monkeypatch):
+    path = tmp_path / "tiny.pt"
+    weights = write_torchscript(path, "tiny_module", POOL_CODE, monkeypatch)
+    module, code = read_torchscript(path)
+    conv = module.net.layers.conv
+    assert conv.type_name == "__torch__.m.Conv2dLayer" and conv.stride == 2
+    for name, value in weights.items():
+        np.testing.assert_array_equal(getattr(conv, name), value)
+    constants = torchscript_constants(code)
+    assert constants["__torch__.m.MaxPool2d"] == {"padding": 0, "kernel_size": 3, "stride": 2}
+
+    # The rebuilt Keras network against NumPy: conv (OIHW, stride 2, zero pad 1), inference
+    # batch norm without scale (eps 1e-3), ReLU, 3x3 stride-2 max pooling
+    net = fid_module._fid_inception(module, constants)
+    x = np.random.default_rng(1).uniform(-1, 1, (1, 299, 299, 3)).astype(np.float32)
+    padded = np.pad(x[0], ((1, 1), (1, 1), (0, 0)))
+    w = weights["weight"]
+    conv_out = sum(np.einsum("hwc,oc->hwo", padded[i:i + 299:2, j:j + 299:2], w[:, :, i, j])
+                   for i in range(3) for j in range(3))
+    bn = (conv_out - weights["mean"]) / np.sqrt(weights["var"] + 1e-3) + weights["beta"]
+    act = np.maximum(bn, 0)                                      # 150 x 150 x 2
+    pooled = np.max([act[i:i + 147:2, j:j + 147:2] for i in range(3) for j in range(3)], axis=0)
+    np.testing.assert_allclose(net.predict(x, verbose=0)[0], pooled.reshape(-1), atol=1e-4)
+
+
+# ----------------------------------------------------------------------------- DCGAN
+
+def test_generator_and_discriminator_shapes():
+    for size in (16, 32, 64):
+        g, d = build_generator(8, size), build_discriminator(size)
+        images = keras.ops.convert_to_numpy(g(np.zeros((2, 8), "float32")))
+        assert images.shape == (2, size, size, 3) and np.abs(images).max() <= 1.0
+        assert d(images).shape == (2, 1)
+    with pytest.raises(ValueError, match="power of two"):
+        build_generator(8, 48)
+
+
+def test_discriminator_learns_to_tell_real_from_generated():
+    keras.utils.set_random_seed(0)
+    real = np.tile(np.linspace(-1, 1, 16, dtype="float32")[None, :, None, None], (64, 1, 16, 3))
+    gan = GAN(build_discriminator(16), build_generator(8, 16), 8)
+    gan.compile(keras.optimizers.Adam(1e-3, beta_1=0.5), keras.optimizers.Adam(1e-5, beta_1=0.5),
+                keras.losses.BinaryCrossentropy(from_logits=True))
+    history = gan.fit(real, batch_size=16, epochs=4, verbose=0).history
+    assert history["d_loss"][-1] < history["d_loss"][0]
+    assert history["real_score"][-1] > 0.5 > history["fake_score"][-1]
+
+
+def fake_dogs(data_dir=None, image_size=64, val_fraction=0.1, limit=None, seed=0):
+    """Synthetic 'photos': smooth colour gradients with a random tint, split 90/10."""
+    rng = np.random.default_rng(seed)
+    ramp = np.linspace(0, 1, image_size)[None, :, None, None] * np.ones((1, 1, image_size, 3))
+    x = (255 * np.clip(ramp * rng.uniform(0.3, 1, (80, 1, 1, 3)), 0, 1)).astype(np.uint8)
+    return x[:72], x[72:]
+
+
+def test_train_cli_writes_snapshots_checkpoints_and_stage_figure(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(train.data, "load_dogs", fake_dogs)
+    train.main(["--epochs", "2", "--snapshot-epochs", "1,2", "--image-size", "16",
+                "--latent-dim", "8", "--batch-size", "16", "--run-name", "t/one"])
+    run = tmp_path / "runs/gan_dogs/t/one"
+    for name in ("model_summary.txt", "generator.keras", "generator_epoch_001.keras",
+                 "generator_epoch_002.keras", "generated_epoch_001.png", "generated_epoch_002.png",
+                 "stages.png", "loss.png", "history.csv", "gan.weights.h5", "metrics.json"):
+        assert (run / name).is_file(), name
+    assert np.load(run / "snapshots/epoch_002.npy").shape == (10, 16, 16, 3)
+    assert json.loads((run / "metrics.json").read_text())["train_images"] == 72
+    assert any((tmp_path / "logs/gan_dogs/t/one").rglob("events.out.tfevents.*"))
+
+    # evaluate: a cheap stand-in for Inception (channel means and spreads at two scales)
+    def fake_inception(weights_path=None, pretrained=True):
+        inputs = keras.Input((None, None, 3))
+        small = keras.layers.AveragePooling2D(4)(inputs)
+        stats = [keras.layers.GlobalAveragePooling2D()(t) for t in (inputs, small)]
+        stats += [keras.layers.GlobalMaxPooling2D()(small)]
+        return keras.Model(inputs, keras.layers.Concatenate()(stats)), "fake-test-features"
+    monkeypatch.setattr(evaluate.data, "load_dogs", fake_dogs)
+    monkeypatch.setattr(evaluate, "inception_model", fake_inception)
+    fids = evaluate.main(["--run-name", "t/one", "--n-images", "12"])
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["fid_network"] == "fake-test-features"
+    assert metrics["fid_real_floor"] < metrics["fid_noise_ceiling"]
+    assert set(fids) == {"generated", "real held-out (floor)", "uniform noise (ceiling)"}
+    assert (run / "fid.png").is_file() and (run / "fid_samples.png").is_file()
+
+
+def test_bad_input_is_one_line_errors(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    for argv in (["--image-size", "48"], ["--epochs", "5", "--snapshot-epochs", "10"],
+                 ["--epochs", "0"]):
+        with pytest.raises(SystemExit) as exit_info:
+            train.main(argv)
+        assert exit_info.value.code == 2
+    with pytest.raises(SystemExit) as exit_info:
+        run_cli(evaluate.main, ["--run-name", "missing"])
+    assert exit_info.value.code == 2
+    assert "no generator at" in capsys.readouterr().err
+
