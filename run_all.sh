@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-STEPS=(ae_mnist)   # in the order they run; each has a step_NAME function below
+STEPS=(ae_mnist ae_dogs vae_mnist gatys)   # in the order they run; each has a step_NAME function below
 
 usage() {
   cat <<EOF
@@ -96,6 +96,33 @@ step_ae_mnist() {
     "$PY" -m ae_mnist.compare_l2 --run-name quick --epochs 10
   else
     "$PY" -m ae_mnist.compare_l2 --run-name full --epochs 100
+  fi
+}
+
+step_ae_dogs() {
+  if [ "$PROFILE" = quick ]; then
+    "$PY" -m ae_dogs.explore --run-name quick --epochs 8
+  else
+    "$PY" -m ae_dogs.explore --run-name full --epochs 50
+  fi
+}
+
+step_vae_mnist() {
+  if [ "$PROFILE" = quick ]; then
+    "$PY" -m vae_mnist.compare --run-name quick --epochs 10
+  else
+    "$PY" -m vae_mnist.compare --run-name full --epochs 50
+  fi
+}
+
+step_gatys() {
+  # compare with this profile's AdaIN decoder when the adain step has made one
+  local adain=() decoder="runs/adain/$PROFILE/decoder_final.weights.h5"
+  [ -f "$decoder" ] && adain=(--adain-decoder "$decoder")
+  if [ "$PROFILE" = quick ]; then
+    "$PY" -m gatys.examples --run-name quick --size 256 --steps 150 "${adain[@]}"
+  else
+    "$PY" -m gatys.examples --run-name full --size 512 --steps 300 "${adain[@]}"
   fi
 }
 

@@ -1,0 +1,82 @@
+"""Gatys style transfer on three content/style pairs of the example images, plus a comparison
+with AdaIN on the first pair when a trained AdaIN decoder exists (the run_all.sh `gatys` step).
+
+    python -m gatys.examples --run-name quick --size 256 --steps 100
+
+Writes runs/gatys/<run-name>/<content>_x_<style>/ for each pair, an overview figure of the three
+pairs, and `gatys_vs_adain.png` when --adain-decoder (or a runs/adain/**/decoder_final.weights.h5)
+is found.
+"""
+import argparse
+from pathlib import Path
+
+from common.cli import UserError, data_dir, run_cli
+from common.figures import image_grid
+from common.images import load_image
+from common.runs import run_dirs, write_metrics
+from gatys.stylize import add_loss_flags, load_pair, loss_options, stylize
+
+PAIRS = [("cornell.jpg", "woman_with_hat_matisse.jpg"),
+         ("golden_gate.jpg", "la_muse.jpg"),
+         ("sailboat.jpg", "brushstrokes.jpg")]
+
+
+def find_adain_decoder(explicit=None):
+    if explicit:
+        if not Path(explicit).is_file():
+            raise UserError(f"--adain-decoder {explicit} does not exist")
+        return Path(explicit)
+    found = sorted(Path("runs/adain").glob("**/decoder_final.weights.h5"), key=lambda p: p.stat().st_mtime)
+    return found[-1] if found else None
+
+
+def adain_comparison(content_path, style_path, gatys_image, decoder_path, size, path):
+    """One figure: content | style | Gatys result | AdaIN result, same pair and size."""
+    from adain.model import AdaINModel, load_decoder
+    from adain.stylize import stylize as adain_stylize
+    content, style = load_pair(content_path, style_path, size)
+    model = AdaINModel(decoder=load_decoder(decoder_path))
+    adain_image = adain_stylize(model, content, [style])
+    return image_grid([[content, style, gatys_image, adain_image]], path,
+                      f"Optimisation (Gatys) vs feed-forward (AdaIN, {decoder_path.parent.name})",
+                      cell=3.0, col_labels=["content", "style", "Gatys", "AdaIN"])
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="python -m gatys.examples", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_loss_flags(p)
+    p.add_argument("--data-dir", default=None, help="data folder holding adain_examples/")
+    p.add_argument("--adain-decoder", default=None,
+                   help="AdaIN decoder weights for the comparison figure (default: newest "
+                        "runs/adain/**/decoder_final.weights.h5; skipped if none)")
+    p.add_argument("--run-name", default=None, help="run folder runs/gatys/<run-name>/")
+    args = p.parse_args(argv)
+    examples = data_dir(args.data_dir) / "adain_examples"
+    run_dir, _ = run_dirs("gatys", args.run_name)
+    rows, summary = [], {}
+    for content_name, style_name in PAIRS:
+        content, style = examples / "content" / content_name, examples / "style" / style_name
+        pair_dir = run_dir / f"{content.stem}_x_{style.stem}"
+        print(f"== {content.stem} x {style.stem}")
+        metrics = stylize(content, style, pair_dir, **loss_options(args))
+        summary[pair_dir.name] = {k: metrics[k] for k in ("final_loss", "seconds_per_step", "steps")}
+        c, s = load_pair(content, style, args.size)
+        rows.append([c, s, load_image(pair_dir / "result.png")])
+    image_grid(rows, run_dir / "gatys_examples.png",
+               f"Gatys style transfer, {args.steps} {args.optimizer} steps at {args.size} px",
+               cell=2.6, col_labels=["content", "style", "result"])
+    decoder = find_adain_decoder(args.adain_decoder)
+    if decoder:
+        content_name, style_name = PAIRS[0]
+        first = run_dir / f"{Path(content_name).stem}_x_{Path(style_name).stem}" / "result.png"
+        adain_comparison(examples / "content" / content_name, examples / "style" / style_name,
+                         load_image(first), decoder, args.size, run_dir / "gatys_vs_adain.png")
+    else:
+        print("no AdaIN decoder found: skipped the Gatys-vs-AdaIN figure (train adain first)")
+    write_metrics(run_dir / "metrics.json", summary, merge=False)
+    print(f"results in {run_dir}")
+
+
+if __name__ == "__main__":
+    run_cli(main)

@@ -1,0 +1,14 @@
+"""Figures of the gatys package."""
+from common.figures import image_grid, loss_curves
+
+
+def result_figure(content, style, result, path, title):
+    return image_grid([[content, style, result]], path, title, cell=3.2,
+                      col_labels=["content", "style", "result"])
+
+
+def loss_figure(history, path, title):
+    """Total, content, style and TV loss per step (log scale: they span decades)."""
+    curves = {key: [h[key] for h in history] for key in ("total", "content", "style", "tv")}
+    return loss_curves(curves, path, title, xlabel="step (loss-and-gradient evaluation)",
+                       ylabel="weighted loss", logy=True)

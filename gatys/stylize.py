@@ -1,0 +1,199 @@
+"""Optimisation-based style transfer (Gatys et al.): optimise the image itself.
+
+    python -m gatys.stylize --content cornell.jpg --style woman_with_hat_matisse.jpg
+
+minimises  w_c * sum (F - P)^2  +  sum_l w_l * sum (G_l - A_l)^2  +  w_t * TV(x)  over the
+pixels x (kept in [0, 1]), where F, P are the content layer's features of x and of the content
+photo, G_l, A_l the Gram matrices of x and of the style painting at each style layer. Writes the
+result, a figure content | style | result, the loss curves and metrics.json to the run folder.
+"""
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+
+from common.cli import UserError, float_list, non_negative, positive, run_cli, set_seed
+from common.images import load_image, resize_short_side, save_image
+
+DEFAULT_STYLE_LAYERS = "relu1_1,relu2_1,relu3_1,relu4_1,relu5_1"
+
+
+def load_pair(content_path, style_path, size):
+    """Content with its longer side at most `size`; style with the content's shorter side."""
+    for path in (content_path, style_path):
+        if not Path(path).is_file():
+            raise UserError(f"image {path} does not exist")
+    content = load_image(content_path, max_side=size)
+    style = resize_short_side(load_image(style_path, max_side=4 * size), min(content.shape[:2]))
+    return content, style
+
+
+class StyleTransfer:
+    """The loss of one content/style pair as a function of the image, with its gradient."""
+
+    def __init__(self, content, style, content_layer="relu4_2", style_layers=DEFAULT_STYLE_LAYERS,
+                 style_weights=None, content_weight=1.0, tv_weight=1.0, pretrained=True):
+        import tensorflow as tf
+
+        from adain.vgg import layer_name, vgg19_features
+        from gatys.losses import content_loss, gram_matrix, style_loss, tv_loss
+
+        try:
+            self.style_layers = [layer_name(n) for n in style_layers.split(",")]
+            self.content_layer = layer_name(content_layer)
+        except ValueError as err:
+            raise UserError(str(err)) from err
+        weights = style_weights or [1.0] * len(self.style_layers)
+        if len(weights) != len(self.style_layers):
+            raise UserError(f"--style-weights has {len(weights)} values for "
+                            f"{len(self.style_layers)} style layers")
+        if min(weights + [content_weight, tv_weight]) < 0:
+            raise UserError("loss weights must be non-negative")
+        self.extractor = vgg19_features(self.style_layers + [self.content_layer], pretrained=pretrained,
+                                        name="vgg19_features")
+        *_, content_target = self.extractor(content[None])
+        style_targets = [gram_matrix(f) for f in self.extractor(style[None])[:-1]]
+
+        @tf.function
+        def losses_and_gradient(image):
+            with tf.GradientTape() as tape:
+                tape.watch(image)
+                *style_features, content_features = self.extractor(image)
+                parts = {"content": content_loss(content_weight, content_features, content_target),
+                         "style": style_loss(style_features, style_targets, weights),
+                         "tv": tv_loss(tv_weight, image)}
+                total = parts["content"] + parts["style"] + parts["tv"]
+            return total, parts, tape.gradient(total, image)
+        self.losses_and_gradient = losses_and_gradient
+
+    def __call__(self, image):
+        """(total, {part: value}, gradient) for a (1, H, W, 3) float32 image."""
+        total, parts, grad = self.losses_and_gradient(image)
+        return float(total), {k: float(v) for k, v in parts.items()}, grad.numpy()
+
+
+def optimise(transfer, init, steps, optimizer="lbfgs", learning_rate=0.02, on_step=None):
+    """Minimise the transfer loss from `init` (H, W, 3); return (image, history of loss dicts).
+
+    L-BFGS-B (SciPy) keeps pixels in [0, 1] by bounds; Adam clips after each step. One step is
+    one loss-and-gradient evaluation for both, so their costs compare directly.
+    """
+    shape = (1,) + init.shape
+    history = []
+
+    def evaluate(flat):
+        total, parts, grad = transfer(flat.reshape(shape).astype(np.float32))
+        history.append({"total": total, **parts})
+        if on_step:
+            on_step(len(history), history[-1])
+        return total, grad.ravel().astype(np.float64)
+
+    if optimizer == "lbfgs":
+        from scipy.optimize import minimize
+        result = minimize(evaluate, init.ravel().astype(np.float64), jac=True, method="L-BFGS-B",
+                          bounds=[(0.0, 1.0)] * init.size,
+                          options={"maxfun": steps, "maxiter": steps, "maxcor": 20})
+        image = result.x
+    else:
+        import keras
+        import tensorflow as tf
+        variable = tf.Variable(init[None].astype(np.float32))
+        adam = keras.optimizers.Adam(learning_rate)
+        for _ in range(steps):
+            _, grad = evaluate(variable.numpy())
+            adam.apply_gradients([(tf.constant(grad.reshape(shape), tf.float32), variable)])
+            variable.assign(tf.clip_by_value(variable, 0.0, 1.0))
+        image = variable.numpy()
+    return np.clip(image.reshape(init.shape), 0, 1).astype(np.float32), history
+
+
+def stylize(content_path, style_path, out_dir, size=256, steps=200, init="content",
+            optimizer="lbfgs", content_layer="relu4_2", style_layers=DEFAULT_STYLE_LAYERS,
+            style_weights=None, content_weight=1.0, style_weight=1e-4, tv_weight=1e5,
+            learning_rate=0.02, seed=0, pretrained=True, verbose=True):
+    """Run one style transfer and write its files to `out_dir`; return the metrics dict."""
+    import keras
+
+    from common.runs import write_metrics
+    from gatys.figures import loss_figure, result_figure
+
+    set_seed(seed)
+    content, style = load_pair(content_path, style_path, size)
+    per_layer = [style_weight * w for w in (style_weights or [1.0] * len(style_layers.split(",")))]
+    transfer = StyleTransfer(content, style, content_layer, style_layers, per_layer,
+                             content_weight, tv_weight, pretrained)
+    start = np.random.default_rng(seed).uniform(0, 1, content.shape).astype(np.float32)
+    if init == "content":
+        start = content
+    progress = keras.utils.Progbar(steps, stateful_metrics=["total", "content", "style", "tv"],
+                                   verbose=1 if verbose else 0)
+    began = time.perf_counter()
+    image, history = optimise(transfer, start, steps, optimizer, learning_rate,
+                              on_step=lambda i, h: progress.update(min(i, steps), list(h.items())))
+    seconds = time.perf_counter() - began
+    out_dir = Path(out_dir)
+    save_image(out_dir / "result.png", image)
+    pair = f"{Path(content_path).stem} x {Path(style_path).stem}"
+    result_figure(content, style, image, out_dir / "figure.png",
+                  f"Gatys style transfer: {pair} ({optimizer}, {len(history)} steps, init {init})")
+    loss_figure(history, out_dir / "loss.png", f"Loss during optimisation: {pair}")
+    metrics = {"content": str(content_path), "style": str(style_path), "size": list(image.shape[:2]),
+               "optimizer": optimizer, "init": init, "steps": len(history),
+               "seconds_per_step": seconds / max(len(history), 1),
+               "initial_loss": history[0], "final_loss": history[-1]}
+    write_metrics(out_dir / "metrics.json", metrics, merge=False)
+    return metrics
+
+
+def add_loss_flags(p):
+    p.add_argument("--size", type=positive(int), default=512,
+                   help="longer side of the result in pixels (default 512)")
+    p.add_argument("--steps", type=positive(int), default=300,
+                   help="loss-and-gradient evaluations (default 300)")
+    p.add_argument("--optimizer", choices=["lbfgs", "adam"], default="lbfgs",
+                   help="L-BFGS-B through SciPy (the classic choice, default) or Adam")
+    p.add_argument("--learning-rate", type=positive(float), default=0.02, help="Adam's step size")
+    p.add_argument("--init", choices=["content", "noise"], default="content",
+                   help="start from the content photo (default) or from uniform noise")
+    p.add_argument("--content-layer", default="relu4_2",
+                   help="VGG19 layer of the content loss (reluB_C or blockB_convC; default relu4_2)")
+    p.add_argument("--style-layers", default=DEFAULT_STYLE_LAYERS,
+                   help=f"comma-separated style layers (default {DEFAULT_STYLE_LAYERS})")
+    p.add_argument("--style-weights", type=float_list, default=None, metavar="W1,W2,...",
+                   help="per-layer style weights w_l (default 1 each), multiplied by --style-weight")
+    p.add_argument("--content-weight", type=non_negative(float), default=1.0,
+                   help="w_c of the content loss (default 1)")
+    p.add_argument("--style-weight", type=non_negative(float), default=1e-4,
+                   help="global factor on the style weights (default 1e-4, chosen so that content "
+                        "and style losses are of similar size on these VGG features)")
+    p.add_argument("--tv-weight", type=non_negative(float), default=1e5,
+                   help="w_t of the total-variation loss (default 1e5)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (noise init)")
+
+
+def main(argv=None):
+    from common.runs import run_dirs
+    p = argparse.ArgumentParser(prog="python -m gatys.stylize", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--content", required=True, help="content photo")
+    p.add_argument("--style", required=True, help="style painting")
+    add_loss_flags(p)
+    p.add_argument("--run-name", default=None,
+                   help="run folder runs/gatys/<run-name>/ (default: a timestamp)")
+    args = p.parse_args(argv)
+    run_dir, _ = run_dirs("gatys", args.run_name)
+    metrics = stylize(args.content, args.style, run_dir, **loss_options(args))
+    print(f"final loss {metrics['final_loss']['total']:.4g} after {metrics['steps']} steps "
+          f"({metrics['seconds_per_step']:.2f} s/step); result in {run_dir}")
+    return metrics
+
+
+def loss_options(args):
+    return {k: getattr(args, k) for k in (
+        "size", "steps", "init", "optimizer", "content_layer", "style_layers", "style_weights",
+        "content_weight", "style_weight", "tv_weight", "learning_rate", "seed")}
+
+
+if __name__ == "__main__":
+    run_cli(main)

@@ -1,0 +1,100 @@
+"""gatys: each loss against plain NumPy, the optimisation lowering the loss, the CLI and its errors."""
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from common.cli import UserError
+from gatys import losses
+from gatys.stylize import StyleTransfer, main, optimise
+
+rng = np.random.default_rng(0)
+
+
+def rel_err(a, b):
+    return abs(float(a) - float(b)) / abs(float(b))
+
+
+def test_content_loss_is_weighted_sum_of_squares():
+    F, P = rng.normal(size=(3, 4, 5)), rng.normal(size=(3, 4, 5))
+    expected = 0.7 * sum((f - p) ** 2 for f, p in zip(F.ravel(), P.ravel()))
+    assert rel_err(losses.content_loss(0.7, F, P), expected) < 1e-3
+
+
+def test_gram_matrix_by_hand():
+    # two positions, two channels: F = [[1, 2], [3, 4]] -> F^T F = [[10, 14], [14, 20]]
+    F = np.array([[[1.0, 2.0]], [[3.0, 4.0]]])  # (H=2, W=1, C=2)
+    np.testing.assert_allclose(losses.gram_matrix(F, normalize=False), [[10, 14], [14, 20]])
+    np.testing.assert_allclose(losses.gram_matrix(F[None]), [[5, 7], [7, 10]])  # / (H * W)
+
+
+def test_style_loss_against_numpy():
+    features = [rng.normal(size=(1, 4, 4, 3)), rng.normal(size=(1, 2, 2, 5))]
+    targets = [rng.normal(size=(3, 3)), rng.normal(size=(5, 5))]
+    weights = [0.5, 2.0]
+    expected = 0.0
+    for F, A, w in zip(features, targets, weights):
+        flat = F.reshape(-1, F.shape[-1])
+        expected += w * np.sum((flat.T @ flat / flat.shape[0] - A) ** 2)
+    assert rel_err(losses.style_loss(features, targets, weights), expected) < 1e-3
+
+
+def test_tv_loss_by_hand():
+    x = np.zeros((2, 2, 1))
+    x[0, 0, 0] = 1.0  # one bright pixel: differs from its right and lower neighbours by 1
+    assert float(losses.tv_loss(3.0, x)) == pytest.approx(6.0)
+    image = rng.random((1, 5, 6, 3))
+    expected = np.sum(np.diff(image, axis=1) ** 2) + np.sum(np.diff(image, axis=2) ** 2)
+    assert rel_err(losses.tv_loss(1.0, image), expected) < 1e-3
+
+
+@pytest.mark.parametrize("optimizer", ["lbfgs", "adam"])
+def test_optimisation_lowers_the_loss(optimizer):
+    content = rng.random((24, 24, 3)).astype(np.float32)
+    style = rng.random((24, 24, 3)).astype(np.float32)
+    transfer = StyleTransfer(content, style, "relu2_1", "relu1_1,relu2_1", [1e-3, 1e-3],
+                             tv_weight=1.0, pretrained=False)
+    noise = rng.random(content.shape).astype(np.float32)
+    image, history = optimise(transfer, noise, steps=15, optimizer=optimizer)
+    # L-BFGS-B may finish its last line search a few evaluations past maxfun
+    assert len(history) <= 20 and history[-1]["total"] < 0.5 * history[0]["total"]
+    assert image.shape == content.shape and 0.0 <= image.min() and image.max() <= 1.0
+
+
+def write_photo(path, size=(40, 32)):
+    Image.fromarray(rng.integers(0, 255, size[::-1] + (3,), dtype=np.uint8)).save(path)
+    return path
+
+
+def test_cli_writes_result_figures_and_metrics(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("adain.vgg.set_vgg19_weights", lambda model, path=None: None)  # random VGG
+    content, style = write_photo(tmp_path / "c.png"), write_photo(tmp_path / "s.jpg", (50, 60))
+    main(["--content", str(content), "--style", str(style), "--size", "32", "--steps", "5",
+          "--run-name", "t", "--style-layers", "relu1_1,relu2_1", "--content-layer", "relu2_1"])
+    run = tmp_path / "runs" / "gatys" / "t"
+    for name in ("result.png", "figure.png", "loss.png", "metrics.json"):
+        assert (run / name).is_file(), name
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["size"] == [26, 32] and metrics["final_loss"]["total"] <= metrics["initial_loss"]["total"]
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--content", "missing.jpg"], "does not exist"),
+    (["--content-layer", "relu9_9"], "unknown VGG19 layer"),
+    (["--style-weights", "1,-1", "--style-layers", "relu1_1,relu2_1"], "non-negative"),
+    (["--style-weights", "1,1"], "2 values for 5 style layers"),
+])
+def test_bad_input_is_a_one_line_error(tmp_path, monkeypatch, flags, message):
+    monkeypatch.chdir(tmp_path)
+    content, style = write_photo(tmp_path / "c.png"), write_photo(tmp_path / "s.png")
+    argv = ["--content", str(content), "--style", str(style), "--size", "32", "--steps", "1"]
+    with pytest.raises(UserError, match=message):
+        main(argv + flags)
+
+
+def test_negative_weight_flag_is_rejected_by_argparse(capsys):
+    with pytest.raises(SystemExit):
+        main(["--content", "c", "--style", "s", "--tv-weight", "-1"])
+    assert "--tv-weight" in capsys.readouterr().err
