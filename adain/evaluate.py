@@ -1,0 +1,110 @@
+"""Score a trained AdaIN decoder on held-out content x style pairs against two baselines.
+
+    python -m adain.evaluate --run runs/adain/quick
+
+Mean content loss L_c and style loss L_s (the training losses) over --pairs random pairs from
+--content-dir x --style-dir (default: the pytorch-AdaIN example images, never used in training),
+for: the trained decoder, the untrained decoder (step 0), and the unchanged content image as the
+output. Writes eval.json and eval.md (a table) into the run folder.
+"""
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+from common.cli import UserError, data_dir, positive, run_cli, set_seed
+from common.images import center_crop, list_images, load_images, resize_short_side
+from common.runs import write_metrics
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(prog="python -m adain.evaluate", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--run", default=None, help="training run folder (default: newest runs/adain/* with "
+                                               "decoder_final.weights.h5)")
+    p.add_argument("--decoder", default=None, help="decoder to score (default: RUN/decoder_final.weights.h5)")
+    p.add_argument("--baseline-decoder", default=None,
+                   help="untrained decoder (default: RUN/decoder_step_00000.weights.h5)")
+    p.add_argument("--content-dir", default=None, help="default: DATA/adain_examples/content")
+    p.add_argument("--style-dir", default=None, help="default: DATA/adain_examples/style")
+    p.add_argument("--data-dir", default=None, help="data folder")
+    p.add_argument("--pairs", type=positive(int), default=40, help="random content x style pairs")
+    p.add_argument("--size", type=positive(int), default=256, help="short side resize + centre crop")
+    p.add_argument("--style-weight", type=positive(float), default=None,
+                   help="lambda for the total (default: the run's, from metrics.json, else 40)")
+    p.add_argument("--seed", type=int, default=0)
+    return p.parse_args(argv)
+
+
+def newest_run():
+    found = sorted(Path("runs/adain").glob("**/decoder_final.weights.h5"), key=lambda p: p.stat().st_mtime)
+    if not found:
+        raise UserError("no trained run under runs/adain/: pass --run or --decoder")
+    return found[-1].parent
+
+
+def load_pairs(content_dir, style_dir, n, size, seed):
+    """`n` random (content, style) pairs, short side `size` then centre-cropped; bad files skipped."""
+    def load(folder):
+        images, _, _ = load_images(list_images(folder), max_side=4 * size)
+        if not images:
+            raise UserError(f"no readable images in {folder}")
+        return [center_crop(resize_short_side(image, size), size) for image in images]
+    contents, styles = load(content_dir), load(style_dir)
+    grid = [(c, s) for c in range(len(contents)) for s in range(len(styles))]
+    chosen = np.random.default_rng(seed).permutation(len(grid))[:n]
+    return (np.stack([contents[grid[i][0]] for i in chosen]),
+            np.stack([styles[grid[i][1]] for i in chosen]))
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    set_seed(args.seed)
+    run = Path(args.run) if args.run else (None if args.decoder and args.baseline_decoder else newest_run())
+    decoder_path = args.decoder or run / "decoder_final.weights.h5"
+    baseline_path = args.baseline_decoder or run / "decoder_step_00000.weights.h5"
+    style_weight = args.style_weight
+    if style_weight is None:
+        metrics_file = run / "metrics.json" if run else None
+        style_weight = (__import__("json").loads(metrics_file.read_text()).get("style_weight", 40.0)
+                        if metrics_file and metrics_file.is_file() else 40.0)
+    data = None if args.content_dir and args.style_dir else data_dir(args.data_dir)
+    content, style = load_pairs(args.content_dir or data / "adain_examples" / "content",
+                                args.style_dir or data / "adain_examples" / "style",
+                                args.pairs, args.size, args.seed)
+
+    from adain.model import AdaINModel, load_decoder
+
+    model = AdaINModel(style_weight=style_weight)
+    candidates = {"trained decoder": load_decoder(decoder_path),
+                  "untrained decoder (step 0)": load_decoder(baseline_path),
+                  "unchanged content image": None}
+    results = {}
+    for name, decoder in candidates.items():
+        totals = np.zeros(3)
+        for i in range(0, len(content), 4):
+            c, s = content[i:i + 4], style[i:i + 4]
+            if decoder is not None:
+                model.decoder = decoder
+            losses = model.compute_losses(c, s, output=c if decoder is None else None)
+            totals += len(c) * np.array([float(v) for v in losses])
+        total, content_loss, style_loss = totals / len(content)
+        results[name] = {"content_loss": content_loss, "style_loss": style_loss, "total_loss": total}
+        print(f"{name}: content {content_loss:.4g}, style {style_loss:.4g}, total {total:.4g}")
+
+    lines = [f"Mean losses over {len(content)} held-out content x style pairs at {args.size}x{args.size} "
+             f"(lambda = {style_weight:g}; decoder {decoder_path})", "",
+             "| output | content loss L_c | style loss L_s | total L_c + lambda L_s |",
+             "|---|---:|---:|---:|"]
+    lines += [f"| {name} | {r['content_loss']:.4g} | {r['style_loss']:.4g} | {r['total_loss']:.4g} |"
+              for name, r in results.items()]
+    out_dir = run or Path(decoder_path).parent
+    (out_dir / "eval.md").write_text("\n".join(lines) + "\n")
+    write_metrics(out_dir / "eval.json", {"pairs": len(content), "size": args.size,
+                                           "style_weight": style_weight, "results": results}, merge=False)
+    print("\n".join(lines))
+    return results
+
+
+if __name__ == "__main__":
+    run_cli(main)

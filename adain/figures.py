@@ -1,0 +1,27 @@
+"""The AdaIN figures: training stages of one probe pair, stylised outputs, and loss curves."""
+from common.figures import image_grid, loss_curves
+
+
+def stage_figure(content, style, stages, path, total_steps, note=""):
+    """content | style | the probe stylised at each checkpoint, labelled 'step N (P%)' (part 2)."""
+    labels = ["content", "style"] + [f"step {step} ({100 * step / total_steps:.0f}%)"
+                                     for step, _ in stages]
+    title = f"AdaIN during training: the probe pair at each checkpoint of {total_steps} steps{note}"
+    return image_grid([[content, style] + [image for _, image in stages]], path, title,
+                      col_labels=labels, cell=2.6)
+
+
+def stylize_figure(rows, path, title, cell=2.4):
+    """rows: list of (content, [styles], [(label, output)]); one figure row per content image."""
+    images, labels = [], []
+    for content, styles, outputs in rows:
+        images.append([content, *styles, *[out for _, out in outputs]])
+        labels.append(["content"] + [f"style {i + 1}" if len(styles) > 1 else "style"
+                                     for i in range(len(styles))] + [label for label, _ in outputs])
+    return image_grid(images, path, title, col_labels=labels, cell=cell)
+
+
+def training_curves(history, path, steps_per_epoch, note=""):
+    return loss_curves(history, path, f"AdaIN training losses{note}",
+                       keys=["loss", "content_loss", "style_loss"],
+                       xlabel=f"epoch ({steps_per_epoch} steps each)", logy=True)

@@ -1,0 +1,159 @@
+"""AdaIN style transfer network (Huang & Belongie, ICCV 2017): frozen VGG19 encoder f, AdaIN, decoder g.
+
+    t = AdaIN(f(c), f(s)),   T(c, s) = g(t)
+    L = L_c + lambda * L_s,  L_c = ||f(g(t)) - t||,
+    L_s = sum_i ||mu(phi_i(g(t))) - mu(phi_i(s))|| + ||sigma(phi_i(g(t))) - sigma(phi_i(s))||
+over phi_i = relu1_1, relu2_1, relu3_1, relu4_1 (assignment 3, question 2). As in the pytorch-AdaIN
+reference, each norm is a mean squared error (nn.MSELoss), so the loss does not grow with the image size.
+"""
+import keras
+from keras import layers, ops
+
+from adain.layers import AdaIN, ReflectionPadding2D, mean_std
+from adain.vgg import ADAIN_LAYERS, vgg19_features
+
+# Mirror of VGG19 up to relu4_1: numbers are 3x3 conv filters, "up" a 2x nearest upsampling.
+DECODER_PLAN = (256, "up", 256, 256, 256, 128, "up", 128, 64, "up", 64, 3)
+# PyTorch's default conv init (kaiming_uniform, a=sqrt(5)), as the reference decoder starts: it
+# shrinks activations layer by layer, so the untrained decoder outputs near-zero images. Keras's
+# glorot_uniform keeps the scale of the relu4_1 features (hundreds with the Caffe VGG19), giving
+# outputs in the hundreds and first losses around 1e12 that Adam at 1e-4 takes long to undo.
+TORCH_CONV_INIT = keras.initializers.VarianceScaling(1.0 / 3.0, mode="fan_in", distribution="uniform")
+
+
+def build_decoder(name="decoder"):
+    """g: relu4_1 features (B, h, w, 512) -> image (B, 8h, 8w, 3); reflection padding, nearest
+    upsampling, no normalisation, ReLU after every conv but the last (paper, section 6.1)."""
+    x = inputs = keras.Input((None, None, 512), name="features")
+    convs = [item for item in DECODER_PLAN if item != "up"]
+    n_conv = 0
+    for item in DECODER_PLAN:
+        if item == "up":
+            x = layers.UpSampling2D(2, interpolation="nearest")(x)
+            continue
+        n_conv += 1
+        last = n_conv == len(convs)
+        x = ReflectionPadding2D(1)(x)
+        # the last layer gives the image in float32 even under a mixed-precision policy
+        x = layers.Conv2D(item, 3, activation=None if last else "relu", name=f"conv{n_conv}",
+                          kernel_initializer=TORCH_CONV_INIT, dtype="float32" if last else None)(x)
+    return keras.Model(inputs, x, name=name)
+
+
+def choose_precision(name="auto"):
+    """'auto' -> 'mixed_bfloat16' on a CPU with native bfloat16 (AVX512-BF16/AMX; measured ~2x
+    faster here with losses within 1%), else 'float32'. Sets and returns the Keras dtype policy."""
+    if name == "auto":
+        import tensorflow as tf
+
+        try:
+            flags = open("/proc/cpuinfo").read()
+        except OSError:
+            flags = ""
+        native_bf16 = "avx512_bf16" in flags or "amx_bf16" in flags
+        name = "mixed_bfloat16" if native_bf16 and not tf.config.list_physical_devices("GPU") else "float32"
+    keras.mixed_precision.set_global_policy(name)
+    return name
+
+
+def _mse(a, b):
+    return ops.mean(ops.square(a - b))
+
+
+class AdaINModel(keras.Model):
+    """Frozen encoder + AdaIN + trainable decoder; `fit` trains the decoder on (content, style) batches.
+
+    `model((content, style), alpha=a)` stylises; `style` may be a list of style batches, mixed
+    with `interp_weights` (style interpolation, paper section 7.3). Images are RGB in [0, 1].
+    """
+
+    def __init__(self, encoder=None, decoder=None, style_weight=2.0, content_weight=1.0,
+                 vgg_weights=None, **kwargs):
+        super().__init__(**kwargs)
+        self.encoder = encoder or vgg19_features(ADAIN_LAYERS, weights_path=vgg_weights)
+        self.encoder.trainable = False
+        self.decoder = decoder or build_decoder()
+        self.adain = AdaIN(name="adain", dtype="float32")  # statistics in float32 (see encode)
+        self.style_weight = style_weight
+        self.content_weight = content_weight
+        self.trackers = {name: keras.metrics.Mean(name=name)
+                         for name in ("loss", "content_loss", "style_loss")}
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    def encode(self, images):
+        """f(x) at relu1_1..relu4_1, as float32: under mixed_bfloat16 the convolutions run in
+        bfloat16, but means, variances and losses in bfloat16 would be off by tens of percent."""
+        return [ops.cast(f, "float32") for f in self.encoder(images)]
+
+    def transfer_features(self, content, styles, alpha=1.0, interp_weights=None):
+        """t = alpha * sum_k w_k AdaIN(f(c), f(s_k)) + (1 - alpha) * f(c)  (paper eq. 12 and 13)."""
+        if not isinstance(styles, (list, tuple)):
+            styles = [styles]
+        weights = interp_weights or [1.0] * len(styles)
+        if len(weights) != len(styles):
+            raise ValueError(f"{len(weights)} interpolation weights for {len(styles)} styles")
+        total = float(sum(weights))
+        content_feat = self.encode(content)[-1]
+        t = sum((w / total) * self.adain([content_feat, self.encode(s)[-1]])
+                for w, s in zip(weights, styles))
+        return alpha * t + (1.0 - alpha) * content_feat
+
+    def call(self, inputs, alpha=1.0, interp_weights=None):
+        content, styles = inputs
+        return self.decoder(self.transfer_features(content, styles, alpha, interp_weights))
+
+    def compute_losses(self, content, style, output=None):
+        """(total, content, style) loss of one batch, as in the reference's net.py; `output`
+        replaces g(t) (to score a baseline such as the unchanged content image)."""
+        style_feats = self.encode(style)
+        t = self.adain([self.encode(content)[-1], style_feats[-1]])
+        out_feats = self.encode(self.decoder(t) if output is None else output)
+        content_loss = _mse(out_feats[-1], t)
+        style_loss = 0.0
+        for out_f, style_f in zip(out_feats, style_feats):
+            (out_mean, out_std), (style_mean, style_std) = mean_std(out_f), mean_std(style_f)
+            style_loss += _mse(out_mean, style_mean) + _mse(out_std, style_std)
+        total = self.content_weight * content_loss + self.style_weight * style_loss
+        return total, content_loss, style_loss
+
+    def _record(self, losses):
+        for tracker, value in zip(self.trackers.values(), losses):
+            tracker.update_state(value)
+        return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+    def train_step(self, data):
+        import tensorflow as tf  # the TensorFlow backend's GradientTape
+
+        content, style = data
+        with tf.GradientTape() as tape:
+            losses = self.compute_losses(content, style)
+        variables = self.decoder.trainable_variables
+        self.optimizer.apply(tape.gradient(losses[0], variables), variables)
+        return self._record(losses)
+
+    def test_step(self, data):
+        return self._record(self.compute_losses(*data))
+
+    def get_config(self):
+        return {**super().get_config(), "style_weight": self.style_weight,
+                "content_weight": self.content_weight}
+
+
+def load_decoder(path):
+    """A decoder with the weights of `path` (a decoder_*.weights.h5); UserError if unusable."""
+    from pathlib import Path
+
+    from common.cli import UserError
+
+    if not Path(path).is_file():
+        raise UserError(f"decoder weights {path} not found (train with python -m adain.train; "
+                        "checkpoints are runs/adain/<run>/decoder_*.weights.h5)")
+    decoder = build_decoder()
+    try:
+        decoder.load_weights(path)
+    except Exception as err:  # h5py/Keras raise many types for a wrong or broken file  # noqa: BLE001
+        raise UserError(f"cannot load decoder weights from {path}: {str(err).splitlines()[0]}") from err
+    return decoder

@@ -1,0 +1,159 @@
+"""Train the AdaIN decoder (assignment 3 Q2 parts 1 and 2).
+
+    python -m adain.train --steps 10000 --content-dir COCO/train2014 --style-dir wikiart/
+
+Writes runs/adain/<run-name>/: decoder_step_NNNNN.weights.h5 at each --checkpoints fraction (and
+decoder_step_00000 = the untrained decoder, a baseline for adain.evaluate), decoder_final.weights.h5,
+probe_step_NNNNN.png (cornell.jpg x woman_with_hat_matisse.jpg at that checkpoint), stages.png (the
+four stages in one figure), losses.png, history.csv, metrics.json, model_summary.txt; TensorBoard
+scalars and stylised samples in logs/adain/<run-name>/. Ctrl-C or a kill keeps the last epoch's
+state: run the same command with --resume to continue at that step on the same LR schedule.
+"""
+import argparse
+import math
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from common.cli import UserError, data_dir, float_list, positive, run_cli, set_seed
+from common.runs import run_dirs, save_model_summary, write_metrics
+
+ASSIGNMENT = dict(steps=10000, batch_size=8, image_size=256)
+
+
+def checkpoint_steps(fractions, steps):
+    if not fractions or any(not 0 < f <= 1 for f in fractions):
+        raise UserError(f"--checkpoints {fractions}: give fractions in (0, 1], e.g. 0.1,0.5,0.8,1.0")
+    return sorted({max(1, round(f * steps)) for f in fractions})
+
+
+def steps_per_epoch(ckpt_steps, steps, most=100):
+    """Epoch length: the largest divisor of every checkpoint step and of --steps up to `most`, so
+    checkpoints, history rows and resumable backups all fall on epoch ends."""
+    g = math.gcd(*ckpt_steps, steps)
+    return max(d for d in range(1, min(g, most) + 1) if g % d == 0)
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(prog="python -m adain.train", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--steps", type=positive(int), default=10000, help="training iterations (assignment: >= 10000)")
+    p.add_argument("--batch-size", type=positive(int), default=8, help="content/style pairs per step")
+    p.add_argument("--lr", type=positive(float), default=1e-4, help="Adam learning rate")
+    p.add_argument("--lr-decay", type=float, default=5e-5, help="lr / (1 + lr_decay * step), as the reference")
+    p.add_argument("--style-weight", type=positive(float), default=40.0,
+                   help="lambda in L = L_c + lambda L_s; 40 with the Keras (Caffe) VGG19 equals the "
+                        "reference's 10 with its normalised VGG (see README)")
+    p.add_argument("--image-size", type=positive(int), default=256, help="random crop size")
+    p.add_argument("--load-size", type=positive(int), default=512,
+                   help="short side of each image before cropping (reference: 512)")
+    p.add_argument("--checkpoints", type=float_list, default=[0.1, 0.5, 0.8, 1.0],
+                   help="fractions of --steps at which the decoder is saved and the probe stylised")
+    p.add_argument("--content-dir", default=None, help="content photos (default: DATA/adain_train/content)")
+    p.add_argument("--style-dir", default=None, help="style paintings (default: DATA/adain_train/style)")
+    p.add_argument("--data-dir", default=None, help="data folder (default: $DATA_DIR, ./data, ../shared/data)")
+    p.add_argument("--probe-content", default=None, help="default: DATA/adain_examples/content/cornell.jpg")
+    p.add_argument("--probe-style", default=None,
+                   help="default: DATA/adain_examples/style/woman_with_hat_matisse.jpg")
+    p.add_argument("--probe-size", type=positive(int), default=512, help="short side of the probe images")
+    p.add_argument("--precision", choices=["auto", "float32", "mixed_bfloat16"], default="auto",
+                   help="compute dtype; mixed_bfloat16 = bf16 convolutions, float32 weights and losses; auto "
+                        "(default) = mixed_bfloat16 on a CPU with native bf16, else float32")
+    p.add_argument("--vgg-weights", default=None, help="VGG19 notop .h5 (default: resolved as in README)")
+    p.add_argument("--resume", action="store_true", help="continue an interrupted run of the same --run-name")
+    p.add_argument("--run-name", default=None, help="run folder runs/adain/<run-name> (default: timestamp)")
+    p.add_argument("--seed", type=int, default=0, help="random seed")
+    return p.parse_args(argv)
+
+
+def reduced_note(args):
+    """' (REDUCED: ...)' when the settings are below the assignment's, for titles and metrics."""
+    less = [f"{k.replace('_', ' ')} {getattr(args, k)} < {v}" for k, v in ASSIGNMENT.items()
+            if getattr(args, k) < v]
+    return f" (REDUCED: {', '.join(less)})" if less else ""
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    ckpt_steps = checkpoint_steps(args.checkpoints, args.steps)
+    epoch_len = steps_per_epoch(ckpt_steps, args.steps)
+    set_seed(args.seed)
+    data = None if args.content_dir and args.style_dir and args.probe_content and args.probe_style \
+        else data_dir(args.data_dir)
+    content_dir = args.content_dir or data / "adain_train" / "content"
+    style_dir = args.style_dir or data / "adain_train" / "style"
+    probe_paths = (args.probe_content or data / "adain_examples" / "content" / "cornell.jpg",
+                   args.probe_style or data / "adain_examples" / "style" / "woman_with_hat_matisse.jpg")
+
+    import keras
+
+    from adain.callbacks import DecoderCheckpoints, ProgressETA
+    from adain.data import content_style_dataset
+    from adain.figures import stage_figure, training_curves
+    from adain.model import AdaINModel, choose_precision
+    from adain.stylize import load_input
+    from common.figures import read_history
+
+    args.precision = choose_precision(args.precision)
+    run_dir, log_dir = run_dirs("adain", args.run_name)
+    backup_dir = run_dir / "backup"
+    if backup_dir.exists() and not args.resume:
+        raise UserError(f"{run_dir} holds an interrupted run: add --resume to continue it, "
+                        "or pick another --run-name")
+    if args.resume and not backup_dir.exists():
+        if (run_dir / "decoder_final.weights.h5").exists():
+            raise UserError(f"{run_dir} has already finished: nothing to resume")
+        print(f"warning: no backup in {run_dir} (killed before its first epoch ended?): "
+              "starting at step 0", file=sys.stderr)
+    probe = [load_input(p, args.probe_size) for p in probe_paths]
+    dataset = content_style_dataset(content_dir, style_dir, args.image_size, args.load_size,
+                                    args.batch_size, args.seed)
+
+    model = AdaINModel(style_weight=args.style_weight, vgg_weights=args.vgg_weights)
+    model((np.zeros((1, 32, 32, 3), "float32"),) * 2)  # build (BackupAndRestore needs a built model)
+    schedule = keras.optimizers.schedules.InverseTimeDecay(args.lr, decay_steps=1, decay_rate=args.lr_decay)
+    model.compile(optimizer=keras.optimizers.Adam(schedule))
+    save_model_summary(run_dir / "model_summary.txt", model.encoder, model.decoder)
+    if not (run_dir / "decoder_step_00000.weights.h5").exists():
+        model.decoder.save_weights(run_dir / "decoder_step_00000.weights.h5")
+
+    note = reduced_note(args)
+    print(f"training the AdaIN decoder for {args.steps} steps{note}; checkpoints at steps "
+          f"{', '.join(map(str, ckpt_steps))}; run folder {run_dir}")
+    callbacks = [
+        ProgressETA(args.steps),
+        DecoderCheckpoints(ckpt_steps, run_dir, log_dir, probe),
+        keras.callbacks.BackupAndRestore(backup_dir, double_checkpoint=True),
+        keras.callbacks.TerminateOnNaN(),
+        keras.callbacks.CSVLogger(run_dir / "history.csv", append=args.resume),
+        keras.callbacks.TensorBoard(log_dir, update_freq=epoch_len),
+    ]
+    start = time.time()
+    model.fit(dataset, epochs=args.steps // epoch_len, steps_per_epoch=epoch_len, callbacks=callbacks,
+              verbose=1 if sys.stdout.isatty() else 2)
+    step = int(model.optimizer.iterations)
+    if step < args.steps:  # TerminateOnNaN stopped it; the checkpoints written so far stay
+        raise UserError(f"the loss became NaN or inf at step {step}: lower --lr or --style-weight "
+                        f"(checkpoints up to then are in {run_dir})")
+
+    final = run_dir / f"decoder_step_{ckpt_steps[-1]:05d}.weights.h5"
+    shutil.copy(final, run_dir / "decoder_final.weights.h5")
+    stages = [(s, load_input(run_dir / f"probe_step_{s:05d}.png", 0)) for s in ckpt_steps]
+    stage_figure(*probe, stages, run_dir / "stages.png", args.steps, note)
+    history = read_history(run_dir / "history.csv")
+    training_curves(history, run_dir / "losses.png", epoch_len, note)
+    metrics = {k: history[k][-1] for k in ("loss", "content_loss", "style_loss")}
+    write_metrics(run_dir / "metrics.json", {
+        "final": metrics, "steps": args.steps, "batch_size": args.batch_size,
+        "image_size": args.image_size, "style_weight": args.style_weight, "precision": args.precision,
+        "reduced": bool(note), "checkpoint_steps": ckpt_steps,
+        "seconds_this_session": round(time.time() - start, 1)})
+    print(f"done: {run_dir}/stages.png, decoder_final.weights.h5; final losses {metrics}")
+    return run_dir
+
+
+if __name__ == "__main__":
+    run_cli(main)

@@ -1,0 +1,175 @@
+"""AdaIN: layer maths vs NumPy, frozen encoder, training, checkpoints, resume, CLIs and bad input.
+
+All with random VGG weights (pretrained=False) and tiny images, so nothing is downloaded.
+"""
+import csv
+
+import keras
+import numpy as np
+import pytest
+from PIL import Image
+
+import adain.callbacks
+import adain.model
+from adain import evaluate, stylize, train
+from adain.layers import EPSILON, AdaIN, ReflectionPadding2D
+from adain.model import AdaINModel, build_decoder
+from adain.vgg import ADAIN_LAYERS, vgg19_features
+from common.cli import UserError
+
+
+@pytest.fixture(autouse=True)
+def random_vgg(monkeypatch):
+    """Every AdaINModel gets a random-weight VGG19 (no asset needed) and float32."""
+    monkeypatch.setattr(adain.model, "vgg19_features",
+                        lambda *args, **kwargs: vgg19_features(ADAIN_LAYERS, pretrained=False))
+    keras.mixed_precision.set_global_policy("float32")
+    yield
+    keras.mixed_precision.set_global_policy("float32")
+
+
+def make_folder(path, n, size=40, seed=0):
+    rng = np.random.default_rng(seed)
+    path.mkdir(parents=True)
+    for i in range(n):
+        Image.fromarray(rng.integers(0, 256, (size, size + 6, 3), dtype=np.uint8)).save(path / f"im{i}.png")
+    return path
+
+
+def test_adain_matches_numpy_statistics():
+    rng = np.random.default_rng(0)
+    content = rng.normal(3.0, 2.0, (2, 5, 7, 4)).astype("float32")
+    style = rng.normal(-1.0, 5.0, (2, 3, 6, 4)).astype("float32")
+    out = np.asarray(AdaIN()([content, style]))
+    c_mean, c_std = content.mean((1, 2), keepdims=True), np.sqrt(content.var((1, 2), keepdims=True) + EPSILON)
+    s_mean, s_std = style.mean((1, 2), keepdims=True), np.sqrt(style.var((1, 2), keepdims=True) + EPSILON)
+    np.testing.assert_allclose(out, s_std * (content - c_mean) / c_std + s_mean, rtol=1e-4, atol=1e-4)
+    # the output carries the style's per-channel mean and (population) std
+    np.testing.assert_allclose(out.mean((1, 2)), style.mean((1, 2)), atol=1e-4)
+    np.testing.assert_allclose(out.std((1, 2)), style.std((1, 2)), rtol=1e-4)
+    layer = AdaIN.from_config(AdaIN(epsilon=1e-3).get_config())
+    assert layer.epsilon == 1e-3
+
+
+def test_reflection_padding_and_decoder_shape():
+    x = np.arange(2 * 3 * 4 * 1, dtype="float32").reshape(2, 3, 4, 1)
+    padded = np.asarray(ReflectionPadding2D(1)(x))
+    np.testing.assert_array_equal(padded, np.pad(x, [(0, 0), (1, 1), (1, 1), (0, 0)], mode="reflect"))
+    decoder = build_decoder()
+    assert decoder(np.zeros((1, 4, 5, 512), "float32")).shape == (1, 32, 40, 3)
+    clone = keras.Model.from_config(decoder.get_config())  # the custom layers are serialisable
+    assert clone.count_params() == decoder.count_params()
+
+
+def test_alpha_zero_gives_content_features_and_interpolation():
+    model = AdaINModel()
+    rng = np.random.default_rng(1)
+    content, style = rng.random((1, 32, 32, 3), "float32"), rng.random((1, 48, 40, 3), "float32")
+    f_c = np.asarray(model.encoder(content)[-1])
+    np.testing.assert_allclose(np.asarray(model.transfer_features(content, style, alpha=0.0)), f_c, atol=1e-5)
+    t = np.asarray(model.transfer_features(content, style))
+    both = np.asarray(model.transfer_features(content, [style, style], interp_weights=[1, 3]))
+    np.testing.assert_allclose(both, t, rtol=1e-4, atol=1e-4)  # mixing a style with itself changes nothing
+
+
+def test_training_keeps_encoder_frozen_and_loss_falls():
+    keras.utils.set_random_seed(0)
+    model = AdaINModel(style_weight=1.0)
+    rng = np.random.default_rng(0)
+    batch = (rng.random((2, 32, 32, 3), "float32"), rng.random((2, 32, 32, 3), "float32"))
+    model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    before = [w.copy() for w in model.encoder.get_weights()]
+    first = float(model.compute_losses(*batch)[0])
+    import tensorflow as tf
+    model.fit(tf.data.Dataset.from_tensors(batch).repeat(), epochs=1, steps_per_epoch=40, verbose=0)
+    assert float(model.compute_losses(*batch)[0]) < 0.5 * first
+    for old, new in zip(before, model.encoder.get_weights()):
+        np.testing.assert_array_equal(old, new)
+    assert len(model.trainable_weights) == len(model.decoder.trainable_weights)
+
+
+@pytest.fixture
+def data(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    content = make_folder(tmp_path / "content", 3)
+    style = make_folder(tmp_path / "style", 3, seed=1)
+    (content / "notes.jpg").write_text("not an image")  # skipped by the header check
+    Image.open(content / "im0.png").save(content / "cut.jpg")
+    (content / "cut.jpg").write_bytes((content / "cut.jpg").read_bytes()[:300])  # truncated JPEG
+    return ["--content-dir", str(content), "--style-dir", str(style),
+            "--probe-content", str(content / "im1.png"), "--probe-style", str(style / "im0.png"),
+            "--batch-size", "2", "--image-size", "32", "--load-size", "40", "--probe-size", "32",
+            "--precision", "float32"]
+
+
+def test_train_writes_checkpoints_at_exact_steps(data, capsys):
+    run = train.main(data + ["--steps", "10", "--run-name", "quick/a"])
+    steps = sorted(int(p.name[13:18]) for p in run.glob("decoder_step_*.weights.h5"))
+    assert steps == [0, 1, 5, 8, 10]
+    for name in ("stages.png", "losses.png", "history.csv", "metrics.json", "model_summary.txt",
+                 "decoder_final.weights.h5", "probe_step_00008.png"):
+        assert (run / name).is_file(), name
+    assert not (run / "backup").exists()
+    assert "warning: skipped" in capsys.readouterr().err  # notes.jpg
+    results = evaluate.main(["--run", str(run), "--content-dir", data[1], "--style-dir", data[3],
+                             "--pairs", "3", "--size", "32"])
+    assert set(results) == {"trained decoder", "untrained decoder (step 0)", "unchanged content image"}
+    assert (run / "eval.md").is_file()
+
+
+def test_resume_continues_at_the_right_step_and_lr(data, tmp_path, monkeypatch, capsys):
+    args = data + ["--steps", "6", "--checkpoints", "0.5,1.0", "--lr-decay", "0.5", "--run-name", "r"]
+    original = adain.callbacks.DecoderCheckpoints.on_train_batch_end
+
+    def killed_at_step_5(self, batch, logs=None):
+        original(self, batch, logs)
+        if int(self.model.optimizer.iterations) == 5:
+            raise KeyboardInterrupt
+    monkeypatch.setattr(adain.callbacks.DecoderCheckpoints, "on_train_batch_end", killed_at_step_5)
+    with pytest.raises(KeyboardInterrupt):
+        train.main(args)
+    monkeypatch.setattr(adain.callbacks.DecoderCheckpoints, "on_train_batch_end", original)
+    backup = tmp_path / "runs/adain/r/backup"
+    assert backup.is_dir()
+    with pytest.raises(UserError, match="--resume"):
+        train.main(args)
+    capsys.readouterr()
+    train.main(args + ["--resume"])
+    out = capsys.readouterr().out
+    assert "step 6/6" in out and "step 3/6" not in out  # resumed after the step-3 backup
+    with open("runs/adain/r/history.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert float(rows[-1]["learning_rate"]) == pytest.approx(1e-4 / (1 + 0.5 * 6), rel=1e-4)
+    assert not backup.exists()
+
+
+def test_bad_input_is_one_line_errors(data, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for bad in (["--content-dir", str(tmp_path / "missing")], ["--content-dir", str(empty)]):
+        with pytest.raises(UserError):
+            train.main(data + bad + ["--steps", "2"])
+    with pytest.raises(SystemExit):
+        train.main(["--steps", "0"])
+    Image.new("RGB", (1, 1)).save(tmp_path / "dot.png")
+    with pytest.raises(UserError, match="1x1"):
+        stylize.load_input(tmp_path / "dot.png", 0)
+    common = ["--content", data[1], "--style", data[3]]
+    with pytest.raises(UserError, match="outside"):
+        stylize.main(common + ["--alpha", "1.5", "--decoder", "x.h5"])
+    with pytest.raises(UserError, match="not found"):
+        stylize.main(common + ["--decoder", str(tmp_path / "missing.weights.h5")])
+    with pytest.raises(UserError, match="digit"):
+        stylize.main(common + ["--student-id", "abc", "--decoder", "x.h5"])
+
+
+def test_stylize_folders_alphas_and_figure(data, tmp_path):
+    build_decoder().save_weights(tmp_path / "dec.weights.h5")
+    out = tmp_path / "out"
+    stylize.main(["--content", data[1], "--style", str(tmp_path / "style" / "im0.png"),
+                  str(tmp_path / "style" / "im1.png"), "--student-id", "2021001",
+                  "--content-size", "32", "--style-size", "32", "--preserve-color",
+                  "--decoder", str(tmp_path / "dec.weights.h5"), "--out", str(out)])
+    assert (out / "stylized.png").is_file()
+    assert (out / "im0_im1_alpha0.5.jpg").is_file()  # odd last digit: 0.2, 0.5, 0.8
+    assert len(list(out.glob("*.jpg"))) == 3 * 2 * 3  # 3 readable contents x 2 styles x 3 alphas
