@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-STEPS=(ae_mnist ae_dogs vae_mnist gatys)   # in the order they run; each has a step_NAME function below
+STEPS=(ae_mnist adain ae_dogs vae_mnist gan_dogs gatys)   # in the order they run; each has a step_NAME function below
 
 usage() {
   cat <<EOF
@@ -99,6 +99,26 @@ step_ae_mnist() {
   fi
 }
 
+step_adain() {
+  local ex run
+  ex="$("$PY" -c 'from common.cli import data_dir; print(data_dir())')/adain_examples"
+  run="runs/adain/$PROFILE"
+  local resume=()
+  [ -d "$run/backup" ] && resume=(--resume)   # an interrupted earlier run continues where it stopped
+  if [ "$PROFILE" = quick ]; then
+    # REDUCED (labelled in every title): 600 steps, batch 4, 128 crops of 256-px images (~10 min on 2 CPU cores)
+    "$PY" -m adain.train --run-name quick --steps 600 --batch-size 4 --image-size 128 --load-size 256 "${resume[@]}"
+  else
+    "$PY" -m adain.train --run-name full --steps 10000 --batch-size 8 --image-size 256 --load-size 512 "${resume[@]}"
+  fi
+  "$PY" -m adain.evaluate --run "$run"
+  "$PY" -m adain.stylize --decoder "$run/decoder_final.weights.h5" --out "$run/part3" \
+      --content "$ex/content/golden_gate.jpg" "$ex/content/sailboat.jpg" --style "$ex/style/la_muse.jpg"
+  "$PY" -m adain.stylize --decoder "$run/decoder_final.weights.h5" --out "$run/part4" \
+      --content "$ex/content/golden_gate.jpg" --style "$ex/style/woman_with_hat_matisse.jpg" --alpha 0.3,0.6,0.9
+  "$PY" -m adain.bench --repeats 2 --out "$run/bench.json"
+}
+
 step_ae_dogs() {
   if [ "$PROFILE" = quick ]; then
     "$PY" -m ae_dogs.explore --run-name quick --epochs 8
@@ -112,6 +132,17 @@ step_vae_mnist() {
     "$PY" -m vae_mnist.compare --run-name quick --epochs 10
   else
     "$PY" -m vae_mnist.compare --run-name full --epochs 50
+  fi
+}
+
+step_gan_dogs() {
+  if [ "$PROFILE" = quick ]; then
+    # REDUCED: 32x32 images, 20 epochs, snapshots at 4/12/20, FID reference 1000 photos
+    "$PY" -m gan_dogs.train --run-name quick --image-size 32 --epochs 20 --batch-size 32 --snapshot-epochs 4,12,20
+    "$PY" -m gan_dogs.evaluate --run-name quick --n-reference 1000
+  else
+    "$PY" -m gan_dogs.train --run-name full --epochs 50 --snapshot-epochs 10,30,50
+    "$PY" -m gan_dogs.evaluate --run-name full
   fi
 }
 
