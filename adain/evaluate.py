@@ -8,10 +8,12 @@ for: the trained decoder, the untrained decoder (step 0), and the unchanged cont
 output. Writes eval.json and eval.md (a table) into the run folder.
 """
 import argparse
+import json
 from pathlib import Path
 
 import numpy as np
 
+from adain.model import DEFAULT_STYLE_WEIGHT
 from common.cli import UserError, data_dir, positive, run_cli, set_seed
 from common.images import center_crop, list_images, load_images, resize_short_side
 from common.runs import write_metrics
@@ -64,10 +66,10 @@ def main(argv=None):
     decoder_path = args.decoder or run / "decoder_final.weights.h5"
     baseline_path = args.baseline_decoder or run / "decoder_step_00000.weights.h5"
     style_weight = args.style_weight
-    if style_weight is None:
+    if style_weight is None:  # the lambda the run was trained with
         metrics_file = run / "metrics.json" if run else None
-        style_weight = (__import__("json").loads(metrics_file.read_text()).get("style_weight", 40.0)
-                        if metrics_file and metrics_file.is_file() else 40.0)
+        trained = json.loads(metrics_file.read_text()) if metrics_file and metrics_file.is_file() else {}
+        style_weight = trained.get("style_weight", DEFAULT_STYLE_WEIGHT)
     data = None if args.content_dir and args.style_dir else data_dir(args.data_dir)
     content, style = load_pairs(args.content_dir or data / "adain_examples" / "content",
                                 args.style_dir or data / "adain_examples" / "style",

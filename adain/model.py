@@ -12,6 +12,9 @@ from keras import layers, ops
 from adain.layers import AdaIN, ReflectionPadding2D, mean_std
 from adain.vgg import ADAIN_LAYERS, vgg19_features
 
+# lambda for the Keras (Caffe-range) VGG19 features; the README explains why not the reference's 10
+DEFAULT_STYLE_WEIGHT = 40.0
+
 # Mirror of VGG19 up to relu4_1: numbers are 3x3 conv filters, "up" a 2x nearest upsampling.
 DECODER_PLAN = (256, "up", 256, 256, 256, 128, "up", 128, 64, "up", 64, 3)
 # PyTorch's default conv init (kaiming_uniform, a=sqrt(5)), as the reference decoder starts: it
@@ -67,7 +70,7 @@ class AdaINModel(keras.Model):
     with `interp_weights` (style interpolation, paper section 7.3). Images are RGB in [0, 1].
     """
 
-    def __init__(self, encoder=None, decoder=None, style_weight=2.0, content_weight=1.0,
+    def __init__(self, encoder=None, decoder=None, style_weight=DEFAULT_STYLE_WEIGHT, content_weight=1.0,
                  vgg_weights=None, **kwargs):
         super().__init__(**kwargs)
         self.encoder = encoder or vgg19_features(ADAIN_LAYERS, weights_path=vgg_weights)

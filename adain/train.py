@@ -14,10 +14,10 @@ import math
 import shutil
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
+from adain.model import DEFAULT_STYLE_WEIGHT
 from common.cli import UserError, data_dir, float_list, positive, run_cli, set_seed
 from common.runs import run_dirs, save_model_summary, write_metrics
 
@@ -44,7 +44,7 @@ def parse_args(argv):
     p.add_argument("--batch-size", type=positive(int), default=8, help="content/style pairs per step")
     p.add_argument("--lr", type=positive(float), default=1e-4, help="Adam learning rate")
     p.add_argument("--lr-decay", type=float, default=5e-5, help="lr / (1 + lr_decay * step), as the reference")
-    p.add_argument("--style-weight", type=positive(float), default=40.0,
+    p.add_argument("--style-weight", type=positive(float), default=DEFAULT_STYLE_WEIGHT,
                    help="lambda in L = L_c + lambda L_s; 40 with the Keras (Caffe) VGG19 equals the "
                         "reference's 10 with its normalised VGG (see README)")
     p.add_argument("--image-size", type=positive(int), default=256, help="random crop size")

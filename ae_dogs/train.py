@@ -20,7 +20,7 @@ import tensorflow as tf
 from ae_dogs.data import load_dogs
 from ae_dogs.experiments import latent_experiments
 from ae_dogs.model import build_autoencoder
-from common.cli import UserError, non_negative, positive, run_cli, set_seed
+from common.cli import non_negative, positive, run_cli, set_seed
 from common.figures import loss_curves, read_history
 from common.metrics import psnr
 from common.runs import run_dirs, save_model_summary, write_metrics

@@ -4,16 +4,18 @@ with AdaIN on the first pair when a trained AdaIN decoder exists (the run_all.sh
     python -m gatys.examples --run-name quick --size 256 --steps 100
 
 Writes runs/gatys/<run-name>/<content>_x_<style>/ for each pair, an overview figure of the three
-pairs, and `gatys_vs_adain.png` when --adain-decoder (or a runs/adain/**/decoder_final.weights.h5)
-is found.
+pairs, the first pair once more from noise (`<pair>_from_noise/`, `init_content_vs_noise.png`,
+`init_loss.png`), and `gatys_vs_adain.png` when --adain-decoder (or a
+runs/adain/**/decoder_final.weights.h5) is found. `--init` is ignored here: both are run.
 """
 import argparse
 from pathlib import Path
 
 from common.cli import UserError, data_dir, run_cli
-from common.figures import image_grid
+from common.figures import image_grid, read_history
 from common.images import load_image
 from common.runs import run_dirs, write_metrics
+from gatys.figures import init_figures
 from gatys.stylize import add_loss_flags, load_pair, loss_options, stylize
 
 PAIRS = [("cornell.jpg", "woman_with_hat_matisse.jpg"),
@@ -53,25 +55,37 @@ def main(argv=None):
     p.add_argument("--run-name", default=None, help="run folder runs/gatys/<run-name>/")
     args = p.parse_args(argv)
     examples = data_dir(args.data_dir) / "adain_examples"
+    decoder = find_adain_decoder(args.adain_decoder)  # before the long runs: a bad path fails now
     run_dir, _ = run_dirs("gatys", args.run_name)
+    options = {**loss_options(args), "init": "content"}
     rows, summary = [], {}
     for content_name, style_name in PAIRS:
         content, style = examples / "content" / content_name, examples / "style" / style_name
         pair_dir = run_dir / f"{content.stem}_x_{style.stem}"
         print(f"== {content.stem} x {style.stem}")
-        metrics = stylize(content, style, pair_dir, **loss_options(args))
+        metrics = stylize(content, style, pair_dir, **options)
         summary[pair_dir.name] = {k: metrics[k] for k in ("final_loss", "seconds_per_step", "steps")}
         c, s = load_pair(content, style, args.size)
         rows.append([c, s, load_image(pair_dir / "result.png")])
     image_grid(rows, run_dir / "gatys_examples.png",
                f"Gatys style transfer, {args.steps} {args.optimizer} steps at {args.size} px",
                cell=2.6, col_labels=["content", "style", "result"])
-    decoder = find_adain_decoder(args.adain_decoder)
+
+    # the first pair again, optimised from uniform noise instead of the photo
+    content, style = (examples / sub / name for sub, name in zip(("content", "style"), PAIRS[0]))
+    first = run_dir / f"{content.stem}_x_{style.stem}"
+    noise_dir = run_dir / f"{first.name}_from_noise"
+    print(f"== {content.stem} x {style.stem}, from noise")
+    metrics = stylize(content, style, noise_dir, **{**options, "init": "noise"})
+    summary[noise_dir.name] = {k: metrics[k] for k in ("final_loss", "seconds_per_step", "steps")}
+    totals = {f"init: {init}": read_history(d / "history.csv")["total"]
+              for init, d in (("content", first), ("noise", noise_dir))}
+    init_figures(*rows[0][:2], load_image(first / "result.png"), load_image(noise_dir / "result.png"),
+                 totals, run_dir, f"{first.name}: {args.steps} {args.optimizer} steps at {args.size} px")
+
     if decoder:
-        content_name, style_name = PAIRS[0]
-        first = run_dir / f"{Path(content_name).stem}_x_{Path(style_name).stem}" / "result.png"
-        adain_comparison(examples / "content" / content_name, examples / "style" / style_name,
-                         load_image(first), decoder, args.size, run_dir / "gatys_vs_adain.png")
+        adain_comparison(content, style, load_image(first / "result.png"), decoder, args.size,
+                         run_dir / "gatys_vs_adain.png")
     else:
         print("no AdaIN decoder found: skipped the Gatys-vs-AdaIN figure (train adain first)")
     write_metrics(run_dir / "metrics.json", summary, merge=False)

@@ -5,9 +5,11 @@
 minimises  w_c * sum (F - P)^2  +  sum_l w_l * sum (G_l - A_l)^2  +  w_t * TV(x)  over the
 pixels x (kept in [0, 1]), where F, P are the content layer's features of x and of the content
 photo, G_l, A_l the Gram matrices of x and of the style painting at each style layer. Writes the
-result, a figure content | style | result, the loss curves and metrics.json to the run folder.
+result, a figure content | style | result, the loss curves, history.csv and metrics.json to the
+run folder.
 """
 import argparse
+import csv
 import time
 from pathlib import Path
 
@@ -138,12 +140,21 @@ def stylize(content_path, style_path, out_dir, size=256, steps=200, init="conten
     result_figure(content, style, image, out_dir / "figure.png",
                   f"Gatys style transfer: {pair} ({optimizer}, {len(history)} steps, init {init})")
     loss_figure(history, out_dir / "loss.png", f"Loss during optimisation: {pair}")
+    write_history(out_dir / "history.csv", history)
     metrics = {"content": str(content_path), "style": str(style_path), "size": list(image.shape[:2]),
                "optimizer": optimizer, "init": init, "steps": len(history),
                "seconds_per_step": seconds / max(len(history), 1),
                "initial_loss": history[0], "final_loss": history[-1]}
     write_metrics(out_dir / "metrics.json", metrics, merge=False)
     return metrics
+
+
+def write_history(path, history):
+    """One row per loss-and-gradient evaluation: step, total, content, style, tv."""
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, ["step", "total", "content", "style", "tv"])
+        writer.writeheader()
+        writer.writerows({"step": i, **h} for i, h in enumerate(history, 1))
 
 
 def add_loss_flags(p):

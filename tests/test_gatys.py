@@ -74,7 +74,7 @@ def test_cli_writes_result_figures_and_metrics(tmp_path, monkeypatch):
     main(["--content", str(content), "--style", str(style), "--size", "32", "--steps", "5",
           "--run-name", "t", "--style-layers", "relu1_1,relu2_1", "--content-layer", "relu2_1"])
     run = tmp_path / "runs" / "gatys" / "t"
-    for name in ("result.png", "figure.png", "loss.png", "metrics.json"):
+    for name in ("result.png", "figure.png", "loss.png", "history.csv", "metrics.json"):
         assert (run / name).is_file(), name
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["size"] == [26, 32] and metrics["final_loss"]["total"] <= metrics["initial_loss"]["total"]
@@ -98,3 +98,31 @@ def test_negative_weight_flag_is_rejected_by_argparse(capsys):
     with pytest.raises(SystemExit):
         main(["--content", "c", "--style", "s", "--tv-weight", "-1"])
     assert "--tv-weight" in capsys.readouterr().err
+
+
+def test_examples_step_writes_pairs_init_comparison_and_bench(tmp_path, monkeypatch):
+    from gatys import bench, examples
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("adain.vgg.set_vgg19_weights", lambda model, path=None: None)  # random VGG
+    for content, style in examples.PAIRS:
+        for folder, name in (("content", content), ("style", style)):
+            (tmp_path / "data" / "adain_examples" / folder).mkdir(parents=True, exist_ok=True)
+            write_photo(tmp_path / "data" / "adain_examples" / folder / name)
+    examples.main(["--data-dir", str(tmp_path / "data"), "--size", "32", "--steps", "2",
+                   "--run-name", "quick/x"])
+    run = tmp_path / "runs" / "gatys" / "quick" / "x"
+    for name in ("gatys_examples.png", "init_content_vs_noise.png", "init_loss.png",
+                 "cornell_x_woman_with_hat_matisse_from_noise/history.csv"):
+        assert (run / name).is_file(), name
+    assert len(json.loads((run / "metrics.json").read_text())) == 4  # three pairs + noise init
+    assert not (run / "gatys_vs_adain.png").exists()  # no AdaIN decoder here
+    assert bench.time_step(32, repeats=1, pretrained=False) > 0
+
+
+def test_examples_rejects_a_missing_adain_decoder_before_any_run(tmp_path, monkeypatch):
+    from gatys import examples
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data").mkdir()
+    with pytest.raises(UserError, match="does not exist"):
+        examples.main(["--data-dir", str(tmp_path / "data"), "--adain-decoder", "nope.h5"])
+    assert not (tmp_path / "runs").exists()
