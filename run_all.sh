@@ -152,8 +152,10 @@ step_gatys() {
   [ -f "$decoder" ] && adain=(--adain-decoder "$decoder")
   if [ "$PROFILE" = quick ]; then
     "$PY" -m gatys.examples --run-name quick --size 256 --steps 150 "${adain[@]}"
+    "$PY" -m gatys.bench --sizes 256,512 --repeats 3 --out runs/gatys/quick/bench.json
   else
     "$PY" -m gatys.examples --run-name full --size 512 --steps 300 "${adain[@]}"
+    "$PY" -m gatys.bench --sizes 256,512 --repeats 5 --out runs/gatys/full/bench.json
   fi
 }
 

@@ -1,12 +1,12 @@
 """Gatys style transfer on three content/style pairs of the example images, plus a comparison
 with AdaIN on the first pair when a trained AdaIN decoder exists (the run_all.sh `gatys` step).
 
-    python -m gatys.examples --run-name quick --size 256 --steps 100
+    python -m gatys.examples --run-name quick --size 256 --steps 150
 
 Writes runs/gatys/<run-name>/<content>_x_<style>/ for each pair, an overview figure of the three
 pairs, the first pair once more from noise (`<pair>_from_noise/`, `init_content_vs_noise.png`,
 `init_loss.png`), and `gatys_vs_adain.png` when --adain-decoder (or a
-runs/adain/**/decoder_final.weights.h5) is found. `--init` is ignored here: both are run.
+runs/adain/**/decoder_final.weights.h5) is found.
 """
 import argparse
 from pathlib import Path
@@ -47,7 +47,7 @@ def adain_comparison(content_path, style_path, gatys_image, decoder_path, size, 
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m gatys.examples", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_loss_flags(p)
+    add_loss_flags(p, init=False)  # both inits are run
     p.add_argument("--data-dir", default=None, help="data folder holding adain_examples/")
     p.add_argument("--adain-decoder", default=None,
                    help="AdaIN decoder weights for the comparison figure (default: newest "

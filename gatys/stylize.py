@@ -157,7 +157,7 @@ def write_history(path, history):
         writer.writerows({"step": i, **h} for i, h in enumerate(history, 1))
 
 
-def add_loss_flags(p):
+def add_loss_flags(p, init=True):
     p.add_argument("--size", type=positive(int), default=512,
                    help="longer side of the result in pixels (default 512)")
     p.add_argument("--steps", type=positive(int), default=300,
@@ -165,8 +165,9 @@ def add_loss_flags(p):
     p.add_argument("--optimizer", choices=["lbfgs", "adam"], default="lbfgs",
                    help="L-BFGS-B through SciPy (the classic choice, default) or Adam")
     p.add_argument("--learning-rate", type=positive(float), default=0.02, help="Adam's step size")
-    p.add_argument("--init", choices=["content", "noise"], default="content",
-                   help="start from the content photo (default) or from uniform noise")
+    if init:
+        p.add_argument("--init", choices=["content", "noise"], default="content",
+                       help="start from the content photo (default) or from uniform noise")
     p.add_argument("--content-layer", default="relu4_2",
                    help="VGG19 layer of the content loss (reluB_C or blockB_convC; default relu4_2)")
     p.add_argument("--style-layers", default=DEFAULT_STYLE_LAYERS,
@@ -203,7 +204,7 @@ def main(argv=None):
 def loss_options(args):
     return {k: getattr(args, k) for k in (
         "size", "steps", "init", "optimizer", "content_layer", "style_layers", "style_weights",
-        "content_weight", "style_weight", "tv_weight", "learning_rate", "seed")}
+        "content_weight", "style_weight", "tv_weight", "learning_rate", "seed") if hasattr(args, k)}
 
 
 if __name__ == "__main__":
