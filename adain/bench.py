@@ -3,16 +3,15 @@
     python -m adain.bench --out runs/adain/bench.json
 """
 import argparse
-import json
 import os
 import resource
 import time
-from pathlib import Path
 
 import keras
 import numpy as np
 
 from common.cli import positive, run_cli, set_seed
+from common.runs import report_json
 
 
 def parse_args(argv):
@@ -76,12 +75,7 @@ def main(argv=None):
     result["stylize_seconds"] = {f"{size}x{size}": round(float(np.median(times[1:])), 3)}
     print(f"stylisation at {size}x{size} (content and style): {np.median(times[1:]):.2f} s")
     result["peak_memory_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(text + "\n")
-    return result
+    return report_json(result, args.out)
 
 
 if __name__ == "__main__":

@@ -16,8 +16,8 @@ import numpy as np
 
 from ae_mnist import data
 from ae_mnist.model import build_autoencoder, compile_autoencoder
-from ae_mnist.train import HelpFormatter, build_parser, int_list
-from common.cli import positive, run_cli, set_seed
+from ae_mnist.train import HelpFormatter, build_parser
+from common.cli import positive, positive_int_list, run_cli, set_seed
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -40,7 +40,7 @@ def main(argv=None):
                                      formatter_class=HelpFormatter)
     parser.add_argument("--batch-size", type=positive(int), default=train_defaults.batch_size,
                         help="as in ae_mnist.train")
-    parser.add_argument("--hidden", type=int_list, default=train_defaults.hidden,
+    parser.add_argument("--hidden", type=positive_int_list, default=train_defaults.hidden,
                         help="encoder hidden widths, as in ae_mnist.train")
     parser.add_argument("--bottleneck", type=positive(int), default=train_defaults.bottleneck,
                         help="latent dimension")

@@ -15,21 +15,12 @@ import numpy as np
 
 from ae_mnist import data, figures
 from ae_mnist.model import build_autoencoder, compile_autoencoder
-from common.cli import UserError, non_negative, positive, run_cli, set_seed
+from common.cli import UserError, non_negative, positive, positive_int_list, run_cli, set_seed
 from common.figures import loss_curves, read_history
 from common.metrics import psnr
 from common.runs import run_dirs, save_model_summary, write_metrics
 
 
-def int_list(text):
-    """argparse type: '512,256,128' -> [512, 256, 128], every entry > 0."""
-    values = [int(item) for item in text.split(",") if item.strip()]
-    if not values or min(values) <= 0:
-        raise ValueError
-    return values
-
-
-int_list.__name__ = "comma-separated list of positive integers"
 
 
 class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
@@ -51,7 +42,7 @@ def build_parser(prog="python -m ae_mnist.train", description=__doc__):
                         help="skip the denoising autoencoder (question 3)")
     parser.add_argument("--l2", type=non_negative(float), default=0.0,
                         help="L2 penalty factor on every kernel, e.g. 1e-4 (0 = none)")
-    parser.add_argument("--hidden", type=int_list, default=[384, 192, 96],
+    parser.add_argument("--hidden", type=positive_int_list, default=[384, 192, 96],
                         help="encoder hidden widths; the decoder mirrors them")
     parser.add_argument("--epochs", type=positive(int), default=100, help="training epochs per model")
     parser.add_argument("--batch-size", type=positive(int), default=256,

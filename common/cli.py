@@ -73,6 +73,17 @@ def non_negative(kind=float):
     return parse
 
 
+def positive_int_list(text):
+    """argparse type: '512,256,128' -> [512, 256, 128], every entry > 0."""
+    values = [int(item) for item in text.split(",") if item.strip()]
+    if not values or min(values) <= 0:
+        raise ValueError
+    return values
+
+
+positive_int_list.__name__ = "comma-separated list of positive integers"
+
+
 def float_list(text):
     """argparse type: '0.3,0.6,0.9' -> [0.3, 0.6, 0.9]."""
     return [float(item) for item in text.split(",") if item.strip()]

@@ -54,3 +54,13 @@ def write_metrics(path, metrics, merge=True):
     existing.update(_jsonable(metrics))
     path.write_text(json.dumps(existing, indent=2, sort_keys=True) + "\n")
     return existing
+
+
+def report_json(result, out=None):
+    """Print a benchmark's result as JSON and, with `out`, also write it there."""
+    text = json.dumps(_jsonable(result), indent=2)
+    print(text)
+    if out:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        Path(out).write_text(text + "\n")
+    return result

@@ -16,20 +16,12 @@ import time
 import keras
 import numpy as np
 
-from common.cli import UserError, positive, run_cli, set_seed
+from common.cli import UserError, positive, positive_int_list, run_cli, set_seed
 from common.figures import loss_curves, read_history
 from common.runs import run_dirs, save_model_summary, write_metrics
 from gan_dogs import data
 from gan_dogs.callbacks import GANMonitor
 from gan_dogs.model import GAN, build_discriminator, build_generator, upsamplings
-
-
-def int_list(text):
-    """argparse type: '10,30,50' -> [10, 30, 50], each > 0."""
-    values = [int(item) for item in text.split(",") if item.strip()]
-    if not values or min(values) <= 0:
-        raise ValueError
-    return values
 
 
 def image_size(text):
@@ -42,7 +34,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m gan_dogs.train", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--epochs", type=positive(int), default=50, help="training epochs (default 50)")
-    parser.add_argument("--snapshot-epochs", type=int_list, default=[10, 30, 50],
+    parser.add_argument("--snapshot-epochs", type=positive_int_list, default=[10, 30, 50],
                         help="epochs after which to save 10 generated images and a generator "
                              "checkpoint (default 10,30,50, as the assignment asks)")
     parser.add_argument("--latent-dim", type=positive(int), default=128,

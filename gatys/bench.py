@@ -6,13 +6,12 @@ Prints (and with --out writes) JSON: seconds per step for each square size, the 
 repeats after one warm-up step that traces the tf.function.
 """
 import argparse
-import json
 import time
-from pathlib import Path
 
 import numpy as np
 
 from common.cli import positive, run_cli
+from common.runs import report_json
 
 
 def time_step(size, repeats, pretrained=True):
@@ -41,12 +40,7 @@ def main(argv=None):
     result = {"device": "GPU" if tf.config.list_physical_devices("GPU") else "CPU",
               "repeats": args.repeats,
               "seconds_per_step": {s: time_step(int(s), args.repeats) for s in args.sizes.split(",")}}
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(text + "\n")
-    return result
+    return report_json(result, args.out)
 
 
 if __name__ == "__main__":
