@@ -3,7 +3,7 @@ import matplotlib.pyplot as plt
 from matplotlib.patches import Rectangle
 
 from ae_mnist.data import IMAGE_SHAPE
-from common.figures import image_grid, save_figure
+from common.figures import draw_latent_grid, image_grid, save_figure
 
 
 def reconstructions(originals, reconstructed, path, title):
@@ -35,22 +35,6 @@ def draw_latent_scatter(ax, codes, labels, box, title):
     colorbar = ax.figure.colorbar(points, ax=ax, ticks=range(10))
     colorbar.set_label("digit")
     colorbar.solids.set_alpha(1)
-
-
-def draw_latent_grid(ax, images, box, title):
-    """An n x n grid of decoded images laid out at their latent coordinates (z2 grows upwards)."""
-    n = images.shape[0]
-    h, w = IMAGE_SHAPE
-    # row 0 of `images` is the lowest z2; imshow draws row 0 at the top, so flip it
-    canvas = images[::-1].reshape(n, n, h, w).transpose(0, 2, 1, 3).reshape(n * h, n * w)
-    (x0, x1), (y0, y1) = box
-    # each cell is centred on its sample point: extend the image by half a cell on every side
-    dx, dy = (x1 - x0) / (n - 1) / 2, (y1 - y0) / (n - 1) / 2
-    ax.imshow(canvas, cmap="gray", vmin=0, vmax=1, extent=(x0 - dx, x1 + dx, y0 - dy, y1 + dy),
-              aspect="auto")
-    ax.set_xlabel("latent z1")
-    ax.set_ylabel("latent z2")
-    ax.set_title(title)
 
 
 def latent_scatter(codes, labels, box, path, title):

@@ -127,7 +127,7 @@ def run(args):
         codes = encoder.predict(x_test, batch_size=args.batch_size, verbose=0)
         box, grid = sampling_grid(codes, args.grid_size)
         images = decoder.predict(grid.reshape(-1, 2), batch_size=args.batch_size, verbose=0)
-        images = images.reshape(args.grid_size, args.grid_size, -1)
+        images = images.reshape(args.grid_size, args.grid_size, *data.IMAGE_SHAPE)
         metrics["latent"] = {"sampling_range_z1": box[0], "sampling_range_z2": box[1],
                              "code_mean": codes.mean(axis=0), "code_std": codes.std(axis=0)}
         figures.latent_scatter(codes, y_test, box, run_dir / "latent_scatter.png",

@@ -53,6 +53,25 @@ def image_grid(rows, path, title, row_labels=None, col_labels=None, cell=1.4, cm
     return save_figure(fig, path)
 
 
+def draw_latent_grid(ax, images, box, title, xlabel="latent z1", ylabel="latent z2"):
+    """Images decoded from an n x n grid of 2-D latent points, drawn at their coordinates.
+
+    images: (n, n, h, w) with images[i, j] decoded at (z1_j, z2_i), z2 growing with i;
+    box: ((z1_min, z1_max), (z2_min, z2_max)) of the grid's first and last points.
+    """
+    n, _, h, w = images.shape
+    # row 0 of `images` is the lowest z2; imshow draws row 0 at the top, so flip it
+    canvas = images[::-1].transpose(0, 2, 1, 3).reshape(n * h, n * w)
+    (x0, x1), (y0, y1) = box
+    # each cell is centred on its sample point: extend the image by half a cell on every side
+    dx, dy = (x1 - x0) / (n - 1) / 2, (y1 - y0) / (n - 1) / 2
+    ax.imshow(canvas, cmap="gray", vmin=0, vmax=1, extent=(x0 - dx, x1 + dx, y0 - dy, y1 + dy),
+              aspect="auto")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+
+
 def read_history(path):
     """history.csv written by keras.callbacks.CSVLogger -> {column: [floats]}."""
     with open(path) as f:

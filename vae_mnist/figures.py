@@ -7,7 +7,7 @@ import numpy as np  # noqa: E402
 from keras import ops  # noqa: E402
 
 from common.cli import UserError  # noqa: E402
-from common.figures import image_grid, save_figure  # noqa: E402
+from common.figures import draw_latent_grid, image_grid, save_figure  # noqa: E402
 
 
 def require_2d(latent_dim):
@@ -70,27 +70,20 @@ def aggregated_posterior(panels, path, title="Aggregated posterior (black: one z
 
 
 def decode_grid(decoder, bounds, n=20):
-    """The n x n digits decoded from an even grid over `bounds`, as one (28n x 28n) image;
-    row 0 is the top (largest z[1]) so the picture reads like the scatter plot."""
-    xs, ys = np.linspace(bounds[0], bounds[1], n), np.linspace(bounds[3], bounds[2], n)
+    """Digits decoded from an even n x n grid over bounds = (z0_min, z0_max, z1_min, z1_max):
+    (n, n, 28, 28) with [i, j] at (z0_j, z1_i), and the grid's box for draw_latent_grid."""
+    xs, ys = np.linspace(bounds[0], bounds[1], n), np.linspace(bounds[2], bounds[3], n)
     grid = np.array([[x, y] for y in ys for x in xs], dtype=np.float32)
     digits = ops.convert_to_numpy(ops.sigmoid(decoder(grid)))[..., 0]
-    return digits.reshape(n, n, 28, 28).transpose(0, 2, 1, 3).reshape(28 * n, 28 * n), xs, ys
+    return digits.reshape(n, n, 28, 28), ((bounds[0], bounds[1]), (bounds[2], bounds[3]))
 
 
 def latent_grids(panels, path, n=20, title="Digits decoded from an even grid of latent points"):
     """panels: list of dicts (title, decoder, bounds); each drawn with its z coordinates on the axes."""
     fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 6.3), squeeze=False)
     for ax, panel in zip(axes[0], panels):
-        image, xs, ys = decode_grid(panel["decoder"], panel["bounds"], n)
-        ax.imshow(image, cmap="gray", vmin=0, vmax=1)
-        ticks = np.unique(np.linspace(0, n - 1, 5).round().astype(int))
-        centres = 28 * ticks + 14
-        ax.set_xticks(centres, [f"{xs[i]:.1f}" for i in ticks])
-        ax.set_yticks(centres, [f"{ys[i]:.1f}" for i in ticks])
-        ax.set_xlabel("z[0]")
-        ax.set_ylabel("z[1]")
-        ax.set_title(panel["title"], fontsize=10)
+        images, box = decode_grid(panel["decoder"], panel["bounds"], n)
+        draw_latent_grid(ax, images, box, panel["title"], xlabel="z[0]", ylabel="z[1]")
     fig.suptitle(title, fontsize=12)
     fig.tight_layout()
     return save_figure(fig, path)
