@@ -130,11 +130,14 @@ class AdaINModel(keras.Model):
     def train_step(self, data):
         import tensorflow as tf  # the TensorFlow backend's GradientTape
 
+        from common.distribute import replica_loss
+
         content, style = data
         with tf.GradientTape() as tape:
             losses = self.compute_losses(content, style)
+            share = replica_loss(losses[0])
         variables = self.decoder.trainable_variables
-        self.optimizer.apply(tape.gradient(losses[0], variables), variables)
+        self.optimizer.apply(tape.gradient(share, variables), variables)
         return self._record(losses)
 
     def test_step(self, data):

@@ -95,6 +95,7 @@ def main(argv=None):
     from adain.figures import stage_figure, training_curves
     from adain.model import AdaINModel, choose_precision
     from adain.stylize import load_input
+    from common.distribute import training_strategy
     from common.figures import read_history
 
     args.precision = choose_precision(args.precision)
@@ -112,10 +113,12 @@ def main(argv=None):
     dataset = content_style_dataset(content_dir, style_dir, args.image_size, args.load_size,
                                     args.batch_size, args.seed)
 
-    model = AdaINModel(style_weight=args.style_weight, vgg_weights=args.vgg_weights)
-    model((np.zeros((1, 32, 32, 3), "float32"),) * 2)  # build (BackupAndRestore needs a built model)
-    schedule = keras.optimizers.schedules.InverseTimeDecay(args.lr, decay_steps=1, decay_rate=args.lr_decay)
-    model.compile(optimizer=keras.optimizers.Adam(schedule))
+    with training_strategy().scope():
+        model = AdaINModel(style_weight=args.style_weight, vgg_weights=args.vgg_weights)
+        model((np.zeros((1, 32, 32, 3), "float32"),) * 2)  # build (BackupAndRestore needs a built model)
+        schedule = keras.optimizers.schedules.InverseTimeDecay(args.lr, decay_steps=1,
+                                                               decay_rate=args.lr_decay)
+        model.compile(optimizer=keras.optimizers.Adam(schedule))
     save_model_summary(run_dir / "model_summary.txt", model.encoder, model.decoder)
     if not (run_dir / "decoder_step_00000.weights.h5").exists():
         model.decoder.save_weights(run_dir / "decoder_step_00000.weights.h5")

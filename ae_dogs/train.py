@@ -21,6 +21,7 @@ from ae_dogs.data import load_dogs
 from ae_dogs.experiments import latent_experiments
 from ae_dogs.model import build_autoencoder
 from common.cli import non_negative, positive, run_cli, set_seed
+from common.distribute import training_strategy
 from common.figures import loss_curves, read_history
 from common.metrics import psnr
 from common.runs import run_dirs, save_model_summary, write_metrics
@@ -83,8 +84,9 @@ def train_model(train, val, run_dir, log_dir, noise_variance=0.0, epochs=50, bat
                 learning_rate=1e-3, seed=0):
     """Train one autoencoder into run_dir; return (encoder, decoder, metrics)."""
     set_seed(seed)
-    autoencoder, encoder, decoder = build_autoencoder(train.shape[1], noise_variance or None,
-                                                      learning_rate, seed)
+    with training_strategy().scope():
+        autoencoder, encoder, decoder = build_autoencoder(train.shape[1], noise_variance or None,
+                                                          learning_rate, seed)
     save_model_summary(run_dir / "model_summary.txt", autoencoder)
     callbacks = [
         keras.callbacks.TensorBoard(log_dir=str(log_dir)),

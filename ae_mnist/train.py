@@ -16,6 +16,7 @@ import numpy as np
 from ae_mnist import data, figures
 from ae_mnist.model import build_autoencoder, compile_autoencoder
 from common.cli import UserError, non_negative, positive, positive_int_list, run_cli, set_seed
+from common.distribute import training_strategy
 from common.figures import loss_curves, read_history
 from common.metrics import psnr
 from common.runs import run_dirs, save_model_summary, write_metrics
@@ -62,9 +63,10 @@ def build_parser(prog="python -m ae_mnist.train", description=__doc__):
 def fit(name, x_in, x_target, test_in, test_target, bottleneck, args, run_dir, log_dir):
     """Build, compile and fit one autoencoder on (x_in -> x_target); return (model, encoder, decoder)."""
     set_seed(args.seed)
-    model, encoder, decoder = build_autoencoder(bottleneck, args.hidden, args.l2, name=name)
-    steps = -(-len(x_in) // args.batch_size) * args.epochs
-    compile_autoencoder(model, args.learning_rate, steps)
+    with training_strategy().scope():
+        model, encoder, decoder = build_autoencoder(bottleneck, args.hidden, args.l2, name=name)
+        steps = -(-len(x_in) // args.batch_size) * args.epochs
+        compile_autoencoder(model, args.learning_rate, steps)
     callbacks = [
         keras.callbacks.TerminateOnNaN(),
         keras.callbacks.CSVLogger(run_dir / f"{name}_history.csv"),

@@ -4,11 +4,14 @@ Follows the keras-io DCGAN example: a subclassed `keras.Model` with its own
 `compile(d_optimizer, g_optimizer, loss_fn)` and a `train_step` that first updates the
 discriminator on real and generated images, then the generator through the frozen discriminator.
 """
+import functools
 import math
 
 import keras
 import tensorflow as tf
 from keras import layers, ops
+
+from common.distribute import ReplicaSeedGenerator, replica_loss
 
 
 def upsamplings(image_size):
@@ -62,11 +65,19 @@ class GAN(keras.Model):
     def __init__(self, discriminator, generator, latent_dim, seed=0, **kwargs):
         super().__init__(**kwargs)
         self.discriminator, self.generator, self.latent_dim = discriminator, generator, latent_dim
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.seed_generator = ReplicaSeedGenerator(seed)
 
-    def compile(self, d_optimizer, g_optimizer, loss_fn):
+    def compile(self, d_optimizer, g_optimizer, loss_fn=None):
+        """loss_fn(labels, logits) -> one loss per image (default: binary cross-entropy on logits).
+        Per image, not a keras Loss object: those average and divide by the number of GPUs
+        themselves, which replica_loss does here once for all the losses."""
         super().compile()
+        loss_fn = loss_fn or functools.partial(keras.losses.binary_crossentropy, from_logits=True)
         self.d_optimizer, self.g_optimizer, self.loss_fn = d_optimizer, g_optimizer, loss_fn
+        # the optimizers' moments are made here, in the strategy's scope: under MirroredStrategy
+        # they cannot be created inside the train step (the networks are functional: built)
+        d_optimizer.build(self.discriminator.trainable_variables)
+        g_optimizer.build(self.generator.trainable_variables)
         self.trackers = {name: keras.metrics.Mean(name=name)
                          for name in ("d_loss", "g_loss", "real_score", "fake_score")}
 
@@ -91,16 +102,18 @@ class GAN(keras.Model):
         noisy_labels = labels + noise * (1.0 - 2.0 * labels)
         with tf.GradientTape() as tape:
             logits = self.discriminator(images, training=True)
-            d_loss = self.loss_fn(noisy_labels, logits)
-        grads = tape.gradient(d_loss, self.discriminator.trainable_weights)
+            d_loss = ops.mean(self.loss_fn(noisy_labels, logits))
+            d_share = replica_loss(d_loss)
+        grads = tape.gradient(d_share, self.discriminator.trainable_weights)
         self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_weights))
 
         # Generator step: make the discriminator call new fakes real (non-saturating loss)
         with tf.GradientTape() as tape:
             fake_logits = self.discriminator(
                 self.generator(self.sample_latents(n), training=True), training=True)
-            g_loss = self.loss_fn(ops.ones((n, 1)), fake_logits)
-        grads = tape.gradient(g_loss, self.generator.trainable_weights)
+            g_loss = ops.mean(self.loss_fn(ops.ones((n, 1)), fake_logits))
+            g_share = replica_loss(g_loss)
+        grads = tape.gradient(g_share, self.generator.trainable_weights)
         self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_weights))
 
         scores = ops.sigmoid(logits)

@@ -17,6 +17,7 @@ import keras
 import numpy as np
 
 from common.cli import UserError, positive, positive_int_list, run_cli, set_seed
+from common.distribute import training_strategy
 from common.figures import loss_curves, read_history
 from common.runs import run_dirs, save_model_summary, write_metrics
 from gan_dogs import data
@@ -74,16 +75,15 @@ def train(args):
                         f"{args.batch_size}")
     print(f"training on {len(x_train)} photos of {args.image_size}x{args.image_size}")
 
-    generator = build_generator(args.latent_dim, args.image_size)
-    discriminator = build_discriminator(args.image_size)
-    save_model_summary(run_dir / "model_summary.txt", generator, discriminator)
-    gan = GAN(discriminator, generator, args.latent_dim, seed=args.seed)
-    gan.compile(d_optimizer=keras.optimizers.Adam(args.learning_rate, beta_1=0.5),
-                g_optimizer=keras.optimizers.Adam(args.learning_rate, beta_1=0.5),
-                loss_fn=keras.losses.BinaryCrossentropy(from_logits=True))
-
     latents = np.random.default_rng(args.seed).standard_normal((10, args.latent_dim)).astype("float32")
-    gan(latents[:1])  # builds the GAN, which BackupAndRestore needs before fit
+    with training_strategy().scope():
+        generator = build_generator(args.latent_dim, args.image_size)
+        discriminator = build_discriminator(args.image_size)
+        gan = GAN(discriminator, generator, args.latent_dim, seed=args.seed)
+        gan.compile(d_optimizer=keras.optimizers.Adam(args.learning_rate, beta_1=0.5),
+                    g_optimizer=keras.optimizers.Adam(args.learning_rate, beta_1=0.5))
+        gan(latents[:1])  # builds the GAN, which BackupAndRestore needs before fit
+    save_model_summary(run_dir / "model_summary.txt", generator, discriminator)
     backup = run_dir / "backup"
     if not backup.exists():  # a fresh run: drop snapshots an earlier run of this name left
         shutil.rmtree(run_dir / "snapshots", ignore_errors=True)

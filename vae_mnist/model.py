@@ -12,6 +12,7 @@ import keras
 import tensorflow as tf
 from keras import layers, ops
 
+from common.distribute import ReplicaSeedGenerator, replica_loss
 from vae_mnist.priors import (MixtureOfGaussians, StandardGaussian, VampPrior,
                               gaussian_log_prob)
 
@@ -61,7 +62,7 @@ class VAE(keras.Model):
     def __init__(self, encoder, decoder, prior, seed=None, **kwargs):
         super().__init__(**kwargs)
         self.encoder, self.decoder, self.prior = encoder, decoder, prior
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.seed_generator = ReplicaSeedGenerator(seed)
         self.trackers = {name: keras.metrics.Mean(name=name)
                          for name in ("loss", "reconstruction", "kl")}
         self.built = True  # every weight exists already (functional parts, priors' add_weight)
@@ -100,7 +101,7 @@ class VAE(keras.Model):
     def train_step(self, data):
         with tf.GradientTape() as tape:
             reconstruction, kl = self.elbo_terms(data)
-            loss = ops.mean(reconstruction + kl)
+            loss = replica_loss(ops.mean(reconstruction + kl))
         grads = tape.gradient(loss, self.trainable_weights)
         self.optimizer.apply(grads, self.trainable_weights)
         return self._update(reconstruction, kl)

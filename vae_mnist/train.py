@@ -15,6 +15,7 @@ import numpy as np
 from keras import ops
 
 from common.cli import UserError, positive, run_cli, set_seed
+from common.distribute import training_strategy
 from common.figures import loss_curves
 from common.runs import run_dirs, save_model_summary, write_metrics
 from vae_mnist import data, figures
@@ -71,9 +72,10 @@ def train_vae(prior, run_name, components=10, latent_dim=2, epochs=50, batch_siz
     x_train, x_test = data.load_data(limit)
     if prior == "vamp" and components > len(x_train):
         raise UserError(f"--components {components} pseudo-inputs but only {len(x_train)} images")
-    vae = build_vae(prior, components, latent_dim, x_train, seed)
+    with training_strategy().scope():
+        vae = build_vae(prior, components, latent_dim, x_train, seed)
+        vae.compile(optimizer=keras.optimizers.Adam(learning_rate))
     save_model_summary(run_dir / "model_summary.txt", vae.encoder, vae.decoder)
-    vae.compile(optimizer=keras.optimizers.Adam(learning_rate))
     callbacks = [
         keras.callbacks.TerminateOnNaN(),
         keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
