@@ -7,8 +7,11 @@ FIDs against the same reference set, the training photos (or --n-reference of th
   generated  300 generated images              (the assignment's number)
   floor      300 real held-out photos          (what a perfect generator would score at this size)
   ceiling    300 images of uniform random noise
+and, unless --no-by-epoch, the FID of 300 images from each snapshot checkpoint of the run
+(generator_epoch_NNN.keras, the same z for every epoch): how the generator improved.
 All images are at the generator's resolution, resized to 299x299 for the Inception network.
-Writes metrics.json (merged), fid.png, fid_samples.png into the run folder; prints a table.
+Writes metrics.json (merged), fid.png, fid_by_epoch.png, fid_samples.png into the run folder;
+prints a table.
 FIDs from fewer images than the 2048 feature dimensions are biased upwards (a warning says so):
 compare numbers only at equal set sizes and the same network (named in metrics.json).
 """
@@ -25,7 +28,7 @@ from common.fid import fid_from_features, inception_features, inception_model
 from common.figures import image_grid
 from common.runs import run_dirs, write_metrics
 from gan_dogs import data
-from gan_dogs.figures import fid_bars
+from gan_dogs.figures import fid_bars, fid_by_epoch_figure
 
 
 def generate(generator, n, seed=0, batch_size=100):
@@ -33,6 +36,18 @@ def generate(generator, n, seed=0, batch_size=100):
     z = np.random.default_rng(seed).standard_normal((n, generator.input_shape[-1])).astype("float32")
     images = generator.predict(z, batch_size=batch_size, verbose=0)
     return np.clip(ops.convert_to_numpy(data.to_unit(images)), 0.0, 1.0)
+
+
+def load_generator(path):
+    try:
+        return keras.saving.load_model(path, compile=False)
+    except (OSError, ValueError) as err:
+        raise UserError(f"cannot read the generator {path} ({err})") from None
+
+
+def snapshot_generators(run_dir):
+    """{epoch: path} of the run's generator_epoch_NNN.keras checkpoints."""
+    return {int(p.stem.rsplit("_", 1)[1]): p for p in sorted(run_dir.glob("generator_epoch_*.keras"))}
 
 
 def main(argv=None):
@@ -47,6 +62,9 @@ def main(argv=None):
     parser.add_argument("--n-reference", type=positive(int), default=None,
                         help="use only N random training photos as the reference set "
                              "(default: all of them)")
+    parser.add_argument("--by-epoch", action=argparse.BooleanOptionalAction, default=True,
+                        help="also score every generator_epoch_NNN.keras of the run (default: "
+                             "yes; about 40 s each on a 2-core CPU)")
     parser.add_argument("--val-fraction", type=float, default=0.1,
                         help="held-out fraction, as in training (default 0.1)")
     parser.add_argument("--inception-weights", default=None,
@@ -68,10 +86,7 @@ def evaluate(args):
     if not path.is_file():
         raise UserError(f"no generator at {path}: train first (python -m gan_dogs.train "
                         f"--run-name {args.run_name}) or pass --generator FILE")
-    try:
-        generator = keras.saving.load_model(path, compile=False)
-    except (OSError, ValueError) as err:
-        raise UserError(f"cannot read the generator {path} ({err})") from None
+    generator = load_generator(path)
     size = generator.output_shape[1]
     reference, held_out = data.load_dogs(args.data_dir, image_size=size,
                                          val_fraction=args.val_fraction, seed=args.seed)
@@ -90,9 +105,13 @@ def evaluate(args):
           f"at {size}x{size}")
     start = time.time()
     ref_features = inception_features(model, reference, args.batch_size, verbose=2)
-    fids = {name: fid_from_features(inception_features(model, images, args.batch_size),
-                                    ref_features)
-            for name, images in sets.items()}
+
+    def fid_to_reference(images):
+        return fid_from_features(inception_features(model, images, args.batch_size), ref_features)
+
+    fids = {name: fid_to_reference(images) for name, images in sets.items()}
+    by_epoch = {epoch: fid_to_reference(generate(load_generator(snapshot), args.n_images, args.seed))
+                for epoch, snapshot in (snapshot_generators(run_dir) if args.by_epoch else {}).items()}
     seconds = time.time() - start
 
     for name, value in fids.items():
@@ -101,6 +120,13 @@ def evaluate(args):
                       fids.values())), run_dir / "fid.png",
              f"FID vs {len(reference)} real dog photos, {args.n_images} images per set, "
              f"{size}x{size} ({network} Inception)")
+    for epoch, value in by_epoch.items():
+        print(f"FID {f'generated, epoch {epoch}':26s} {value:8.2f}")
+    if by_epoch:
+        fid_by_epoch_figure(by_epoch, fids["real held-out (floor)"], fids["uniform noise (ceiling)"],
+                            run_dir / "fid_by_epoch.png",
+                            f"FID of {args.n_images} generated dogs by training epoch "
+                            f"(vs {len(reference)} real photos, {network} Inception)")
     images = sets["generated"]
     image_grid([images[i * 10:(i + 1) * 10] for i in range(3)], run_dir / "fid_samples.png",
                f"30 of the {len(images)} generated dogs used for the FID")
@@ -109,7 +135,7 @@ def evaluate(args):
         "fid_noise_ceiling": fids["uniform noise (ceiling)"], "fid_network": network,
         "fid_images_per_set": args.n_images, "fid_reference_images": len(reference),
         "fid_held_out_images": len(sets["real held-out (floor)"]), "fid_image_size": size,
-        "fid_generator": str(path), "fid_seconds": round(seconds, 1)})
+        "fid_generator": str(path), "fid_by_epoch": by_epoch, "fid_seconds": round(seconds, 1)})
     return fids
 
 
