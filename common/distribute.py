@@ -3,16 +3,19 @@
 Every trainer builds and compiles its model inside `training_strategy().scope()`; `fit` then
 splits each batch over the GPUs. The batch size stays the global one, so results per epoch match a
 one-GPU run. Custom `train_step`s need two things the built-in losses do for themselves:
-- `replica_loss` (inside the GradientTape): the optimizer SUMS the replicas' gradients, so each replica's mean loss is
-  divided by the number of replicas to get the gradient of the global-batch mean;
+- `replica_loss` (inside the GradientTape): the optimizer SUMS the replicas' gradients, so each
+  replica's mean loss is divided by the number of replicas to get the global-batch mean's gradient;
 - `ReplicaSeedGenerator`: a plain `keras.random.SeedGenerator` gives every replica the same
   numbers, so two GPUs would generate each GAN fake twice.
 On one device (or none) all three change nothing.
 """
+import functools
+
 import keras
 import tensorflow as tf
 
 
+@functools.cache  # one strategy per process: ae_mnist and ae_dogs train several models in a run
 def training_strategy():
     """MirroredStrategy over all visible GPUs when there are two or more, else the default one."""
     gpus = tf.config.list_logical_devices("GPU")
