@@ -3,23 +3,31 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-STEPS=(ae_mnist adain ae_dogs vae_mnist gan_dogs gatys)   # in the order they run; each has a step_NAME function below
+STEPS=(ae_mnist adain ae_dogs vae_mnist gan_dogs gatys)   # in the order they run (common/profiles.py)
 
 usage() {
   cat <<EOF
-usage: ./run_all.sh [--quick | --full] [--only STEP[,STEP]] [--data-dir DIR]
+usage: ./run_all.sh [--cpu | --gpu | --quick] [--dry-run] [--only STEP[,STEP]] [--data-dir DIR]
        ./run_all.sh --tests [PYTEST ARGS...]
        ./run_all.sh --setup | --help
 
 Creates .venv and installs requirements.txt on first use (later calls install nothing unless
 requirements.txt changed), then runs each assignment step and copies its figures and metrics to
-results/STEP/, with results/summary.md listing them all. Each step's full run folder is
-runs/STEP/<profile>/; TensorBoard logs are under logs/ (tensorboard --logdir logs).
+results/PROFILE/STEP/, with results/PROFILE/summary.md listing them all. Each step's run folder
+is runs/STEP/PROFILE/; TensorBoard logs are under logs/ (tensorboard --logdir logs). Finished work
+is kept: the same command again continues where an interrupted run stopped.
 
-  --quick          reduced epochs, steps and image sizes: finishes in well under an hour on a
-                   2-core CPU; results are labelled QUICK (not the assignment's settings)
-  --full           the assignment's settings (meant for a GPU)
-                   default: --full when a GPU is visible (nvidia-smi), else --quick
+Profiles (named after the machine you have):
+  --cpu            meets every requirement of the assignment texts (AdaIN 10,000 iterations, GAN
+                   images at epochs 10/30/50 and the FID of 300 images, ...), with the free
+                   settings (batch, crop size, epochs) chosen to finish in about 3 hours on a
+                   2-core CPU
+  --gpu            the reference projects' settings (AdaIN batch 8 of 256-px crops, ...): a GPU job
+  --full           the same as --gpu
+  --quick          a smoke run of about half an hour on a 2-core CPU; results labelled QUICK
+                   (they do not meet the assignment's settings)
+                   default: --gpu when nvidia-smi sees a GPU, else --cpu
+  --dry-run        print each step's commands and estimated time on this machine; run nothing
   --only STEPS     comma-separated subset of: ${STEPS[*]}
   --data-dir DIR   the data folder (default: \$DATA_DIR, ./data, then ../shared/data)
   --tests          run the test suite (pytest); extra arguments go to pytest
@@ -29,13 +37,14 @@ EOF
 }
 
 PROFILE=auto
-ONLY=""
+ONLY="$(IFS=,; echo "${STEPS[*]}")"
 ACTION=run
+DRY_RUN=()
 PYTEST_ARGS=()
 while [ $# -gt 0 ]; do
   case "$1" in
-    --quick) PROFILE=quick ;;
-    --full) PROFILE=full ;;
+    --cpu|--gpu|--quick|--full) PROFILE="${1#--}" ;;
+    --dry-run) DRY_RUN=(--dry-run) ;;
     --only) [ $# -ge 2 ] || { echo "error: --only needs a list of steps" >&2; usage >&2; exit 2; }
             ONLY="$2"; shift ;;
     --only=*) ONLY="${1#--only=}" ;;
@@ -69,110 +78,16 @@ setup() {
   fi
 }
 
+# The steps, their commands and time estimates live in common/profiles.py (standard library only:
+# a dry run answers at once, before .venv exists).
+if [ "$ACTION" = run ] && [ ${#DRY_RUN[@]} -gt 0 ]; then
+  PY=.venv/bin/python; [ -x "$PY" ] || PY="${PYTHON:-python3}"
+  exec "$PY" -m common.profiles --profile "$PROFILE" --only "$ONLY" --dry-run
+fi
 setup
 PY=.venv/bin/python
 case "$ACTION" in
   setup) echo "== .venv is ready"; exit 0 ;;
   tests) exec "$PY" -m pytest -q tests "${PYTEST_ARGS[@]}" ;;
 esac
-
-if [ "$PROFILE" = auto ]; then
-  if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then PROFILE=full; else PROFILE=quick; fi
-  echo "== no profile given: using --$PROFILE"
-fi
-[ "$PROFILE" = quick ] && echo "== QUICK profile: reduced settings, not the assignment's; use --full on a GPU"
-
-# collect STEP: copy the run folder's figures, metrics and tables to results/STEP/ (same sub-folders)
-collect() {
-  local step="$1" dest="$PWD/results/$1"
-  rm -rf "$dest"; mkdir -p "$dest"
-  (cd "runs/$step/$PROFILE" && find . -type f \( -name '*.png' -o -name '*.jpg' -o -name '*.json' \
-      -o -name '*.md' -o -name '*.csv' -o -name '*.txt' \) -exec install -D -m 644 {} "$dest/{}" \;)
-}
-
-# Each step writes runs/STEP/$PROFILE/ (run name = profile).
-step_ae_mnist() {
-  if [ "$PROFILE" = quick ]; then
-    "$PY" -m ae_mnist.compare_l2 --run-name quick --epochs 10
-  else
-    "$PY" -m ae_mnist.compare_l2 --run-name full --epochs 100
-  fi
-}
-
-step_adain() {
-  local ex run
-  ex="$("$PY" -c 'from common.cli import data_dir; print(data_dir())')/adain_examples"
-  run="runs/adain/$PROFILE"
-  local resume=()
-  [ -d "$run/backup" ] && resume=(--resume)   # an interrupted earlier run continues where it stopped
-  if [ "$PROFILE" = quick ]; then
-    # REDUCED (labelled in every title): 600 steps, batch 4, 128 crops of 256-px images (~10 min on 2 CPU cores)
-    "$PY" -m adain.train --run-name quick --steps 600 --batch-size 4 --image-size 128 --load-size 256 "${resume[@]}"
-  else
-    "$PY" -m adain.train --run-name full --steps 10000 --batch-size 8 --image-size 256 --load-size 512 "${resume[@]}"
-  fi
-  "$PY" -m adain.evaluate --run "$run"
-  "$PY" -m adain.stylize --decoder "$run/decoder_final.weights.h5" --out "$run/part3" \
-      --content "$ex/content/golden_gate.jpg" "$ex/content/sailboat.jpg" --style "$ex/style/la_muse.jpg"
-  "$PY" -m adain.stylize --decoder "$run/decoder_final.weights.h5" --out "$run/part4" \
-      --content "$ex/content/golden_gate.jpg" --style "$ex/style/woman_with_hat_matisse.jpg" --alpha 0.3,0.6,0.9
-  "$PY" -m adain.bench --repeats 2 --out "$run/bench.json"
-}
-
-step_ae_dogs() {
-  if [ "$PROFILE" = quick ]; then
-    "$PY" -m ae_dogs.explore --run-name quick --epochs 8
-  else
-    "$PY" -m ae_dogs.explore --run-name full --epochs 50
-  fi
-}
-
-step_vae_mnist() {
-  if [ "$PROFILE" = quick ]; then
-    "$PY" -m vae_mnist.compare --run-name quick --epochs 10
-  else
-    "$PY" -m vae_mnist.compare --run-name full --epochs 50
-  fi
-}
-
-step_gan_dogs() {
-  if [ "$PROFILE" = quick ]; then
-    # REDUCED: 32x32 images, 20 epochs, snapshots at 4/12/20, FID reference 1000 photos
-    "$PY" -m gan_dogs.train --run-name quick --image-size 32 --epochs 20 --batch-size 32 --snapshot-epochs 4,12,20
-    "$PY" -m gan_dogs.evaluate --run-name quick --n-reference 1000
-  else
-    "$PY" -m gan_dogs.train --run-name full --epochs 50 --snapshot-epochs 10,30,50
-    "$PY" -m gan_dogs.evaluate --run-name full
-  fi
-}
-
-step_gatys() {
-  # compare with this profile's AdaIN decoder when the adain step has made one
-  local adain=() decoder="runs/adain/$PROFILE/decoder_final.weights.h5"
-  [ -f "$decoder" ] && adain=(--adain-decoder "$decoder")
-  if [ "$PROFILE" = quick ]; then
-    "$PY" -m gatys.examples --run-name quick --size 256 --steps 150 "${adain[@]}"
-    "$PY" -m gatys.bench --sizes 256,512 --repeats 3 --out runs/gatys/quick/bench.json
-  else
-    "$PY" -m gatys.examples --run-name full --size 512 --steps 300 "${adain[@]}"
-    "$PY" -m gatys.bench --sizes 256,512 --repeats 5 --out runs/gatys/full/bench.json
-  fi
-}
-
-SELECTED=("${STEPS[@]}")
-if [ -n "$ONLY" ]; then
-  IFS=, read -r -a SELECTED <<< "$ONLY"
-  for step in "${SELECTED[@]}"; do
-    [[ " ${STEPS[*]} " == *" $step "* ]] || { echo "error: unknown step '$step'; steps: ${STEPS[*]}" >&2; exit 2; }
-  done
-fi
-
-for step in "${SELECTED[@]}"; do
-  echo "== step $step ($PROFILE)"
-  start=$SECONDS
-  "step_$step"
-  collect "$step"
-  echo "== step $step done in $((SECONDS - start)) s"
-done
-"$PY" -m common.summary results --profile "$PROFILE"
-echo "== results in results/ (summary: results/summary.md)"
+exec "$PY" -m common.profiles --profile "$PROFILE" --only "$ONLY"

@@ -3,6 +3,7 @@
     python -m adain.bench --out runs/adain/bench.json
 """
 import argparse
+import json
 import os
 import resource
 import time
@@ -11,6 +12,7 @@ import keras
 import numpy as np
 
 from common.cli import positive, run_cli, set_seed
+from common.profiles import SPEED_FILE
 from common.runs import report_json
 
 
@@ -75,6 +77,10 @@ def main(argv=None):
     result["stylize_seconds"] = {f"{size}x{size}": round(float(np.median(times[1:])), 3)}
     print(f"stylisation at {size}x{size} (content and style): {np.median(times[1:]):.2f} s")
     result["peak_memory_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    if "4x128" in result["train"]:  # ./run_all.sh --dry-run scales its time estimates by this
+        SPEED_FILE.parent.mkdir(parents=True, exist_ok=True)
+        SPEED_FILE.write_text(json.dumps({"adain_step_4x128": result["train"]["4x128"]["seconds_per_step"],
+                                          "precision": args.precision}) + "\n")
     return report_json(result, args.out)
 
 

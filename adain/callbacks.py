@@ -43,25 +43,32 @@ class DecoderCheckpoints(keras.callbacks.Callback):
 
 
 class ProgressETA(keras.callbacks.Callback):
-    """After each epoch: 'step S/N (P%), x s/step, ETA h:mm:ss' for the whole run, and the current
+    """'step S/N (P%), x s/step, ETA h:mm:ss' for the whole run: once early (after `early` steps
+    past the first, whose graph tracing would skew the rate) and after each epoch; also the current
     learning rate in the logs (so CSVLogger and TensorBoard record it)."""
 
-    def __init__(self, total_steps):
+    def __init__(self, total_steps, early=10):
         super().__init__()
-        self.total = total_steps
+        self.total, self.early = total_steps, early
 
     def on_train_begin(self, logs=None):
-        self.start_time, self.start_step = time.time(), None
+        self.start_step = None
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_train_batch_end(self, batch, logs=None):
+        step = int(self.model.optimizer.iterations)
         if self.start_step is None:  # after BackupAndRestore has restored the step counter
-            self.start_step, self.start_time = int(self.model.optimizer.iterations), time.time()
+            self.start_step, self.start_time, self.early_pending = step, time.time(), True
+        elif self.early_pending and step - self.start_step == self.early:
+            self.early_pending = False
+            self._report(step)
 
     def on_epoch_end(self, epoch, logs=None):
         opt = self.model.optimizer
-        step = int(opt.iterations)
         if logs is not None:
             logs["learning_rate"] = float(ops.convert_to_numpy(opt.learning_rate))
+        self._report(int(opt.iterations))
+
+    def _report(self, step):
         per_step = (time.time() - self.start_time) / max(1, step - self.start_step)
         eta = time.strftime("%H:%M:%S", time.gmtime(per_step * (self.total - step)))
         print(f"step {step}/{self.total} ({100 * step / self.total:.0f}%), {per_step:.2f} s/step, "

@@ -16,7 +16,7 @@ import numpy as np
 from adain.model import DEFAULT_STYLE_WEIGHT
 from common.cli import UserError, data_dir, positive, run_cli, set_seed
 from common.images import center_crop, list_images, load_images, resize_short_side
-from common.runs import write_metrics
+from common.runs import record_settings, write_metrics
 
 
 def parse_args(argv):
@@ -61,6 +61,7 @@ def load_pairs(content_dir, style_dir, n, size, seed):
 
 def main(argv=None):
     args = parse_args(argv)
+    record_settings("adain.evaluate", args)
     set_seed(args.seed)
     run = Path(args.run) if args.run else (None if args.decoder and args.baseline_decoder else newest_run())
     decoder_path = args.decoder or run / "decoder_final.weights.h5"

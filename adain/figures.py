@@ -2,11 +2,12 @@
 from common.figures import image_grid, loss_curves
 
 
-def stage_figure(content, style, stages, path, total_steps, note=""):
+def stage_figure(content, style, stages, path, total_steps, settings, note=""):
     """content | style | the probe stylised at each checkpoint, labelled 'step N (P%)' (part 2)."""
     labels = ["content", "style"] + [f"step {step} ({100 * step / total_steps:.0f}%)"
                                      for step, _ in stages]
-    title = f"AdaIN during training: the probe pair at each checkpoint of {total_steps} steps{note}"
+    title = (f"AdaIN during training: the probe pair at each checkpoint of {total_steps} steps{note}"
+             f"\n{settings}")
     return image_grid([[content, style] + [image for _, image in stages]], path, title,
                       col_labels=labels, cell=2.6)
 
@@ -21,7 +22,7 @@ def stylize_figure(rows, path, title, cell=2.4):
     return image_grid(images, path, title, col_labels=labels, cell=cell)
 
 
-def training_curves(history, path, steps_per_epoch, note=""):
-    return loss_curves(history, path, f"AdaIN training losses{note}",
+def training_curves(history, path, steps_per_epoch, settings, note=""):
+    return loss_curves(history, path, f"AdaIN training losses{note}\n{settings}",
                        keys=["loss", "content_loss", "style_loss"],
                        xlabel=f"epoch ({steps_per_epoch} steps each)", logy=True)

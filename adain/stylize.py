@@ -14,6 +14,7 @@ import numpy as np
 
 from common.cli import UserError, float_list, non_negative, run_cli
 from common.images import list_images, load_image, resize_short_side, save_image
+from common.runs import record_settings
 
 MIN_SIDE = 16  # VGG pools 3 times and the decoder reflect-pads 1 px: below this there is nothing left
 
@@ -122,6 +123,7 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(argv)
+    record_settings("adain.stylize", args)
     alphas = alphas_for(args)
     contents, styles = expand(args.content), expand(args.style)
     if args.interp_weights is not None:

@@ -13,9 +13,9 @@ import argparse
 from ae_dogs.data import load_dogs
 from ae_dogs.experiments import latent_experiments
 from ae_dogs.figures import models_rows
-from ae_dogs.train import add_data_arguments, train_model
+from ae_dogs.train import add_data_arguments, rule_breaks, train_model
 from common.cli import UserError, float_list, run_cli
-from common.runs import default_run_name, run_dirs, write_metrics
+from common.runs import default_run_name, record_settings, run_dirs, write_metrics
 
 
 def build_parser():
@@ -38,10 +38,16 @@ def psnr_table(rows):
     return "\n".join(lines) + "\n"
 
 
-def main(argv=None):
+def parse_args(argv=None):
     args = build_parser().parse_args(argv)
     if any(v <= 0 for v in args.noise_variances):
         raise UserError("--noise-variances must all be > 0 (the plain model is always trained)")
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    record_settings("ae_dogs.explore", args, rule_breaks(args))
     run_name = args.run_name or default_run_name()
     train, val = load_dogs(args.data_dir, args.image_size, args.val_fraction, args.limit, args.seed)
     summary, samples, recons = {}, {}, {}

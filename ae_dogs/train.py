@@ -24,7 +24,22 @@ from common.cli import non_negative, positive, run_cli, set_seed
 from common.distribute import training_strategy
 from common.figures import loss_curves, read_history
 from common.metrics import psnr
-from common.runs import run_dirs, save_model_summary, write_metrics
+from common.runs import record_settings, run_dirs, save_model_summary, write_metrics
+
+
+ASSIGNMENT_NOISE_VARIANCES = [0.05, 0.1, 0.15]
+
+
+def rule_breaks(args):
+    """How `args` break the 2023 assignment 3 Q2 ([] if they don't): a Gaussian fitted to 256
+    codes; in ae_dogs.explore, noise variances 0.05, 0.1, 0.15. (c = 8x8x16 is fixed in the model.)"""
+    breaks = []
+    if args.n_fit != 256:
+        breaks.append(f"Gaussian fitted to {args.n_fit} codes, not 256")
+    variances = getattr(args, "noise_variances", ASSIGNMENT_NOISE_VARIANCES)
+    if sorted(variances) != ASSIGNMENT_NOISE_VARIANCES:
+        breaks.append(f"noise variances {'/'.join(f'{v:g}' for v in variances)}, not 0.05/0.1/0.15")
+    return breaks
 
 
 def add_data_arguments(parser):
@@ -114,6 +129,7 @@ def train_model(train, val, run_dir, log_dir, noise_variance=0.0, epochs=50, bat
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    record_settings("ae_dogs.train", args, rule_breaks(args))
     train, val = load_dogs(args.data_dir, args.image_size, args.val_fraction, args.limit, args.seed)
     run_dir, log_dir = run_dirs("ae_dogs", args.run_name)
     encoder, decoder, metrics = train_model(train, val, run_dir, log_dir, args.noise_variance,

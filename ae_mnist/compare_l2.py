@@ -13,10 +13,10 @@ import numpy as np
 
 from ae_mnist import figures, train
 from common.cli import UserError, run_cli
-from common.runs import default_run_name, run_dirs, write_metrics
+from common.runs import default_run_name, record_settings, run_dirs, write_metrics
 
 
-def main(argv=None):
+def parse_args(argv=None):
     parser = train.build_parser("python -m ae_mnist.compare_l2", __doc__)
     parser.set_defaults(l2=1e-4)
     parser.description += "\n--l2 is the factor of the regularised run (default 1e-4)."
@@ -25,6 +25,12 @@ def main(argv=None):
         raise UserError("--l2 must be > 0 for a comparison with the unregularised run")
     if args.bottleneck != 2:
         raise UserError("the latent-space comparison needs --bottleneck 2")
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    record_settings("ae_mnist.compare_l2", args, train.rule_breaks(args))
     run_name = args.run_name or default_run_name()
 
     def variant(**changes):

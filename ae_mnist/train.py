@@ -19,7 +19,7 @@ from common.cli import UserError, non_negative, positive, positive_int_list, run
 from common.distribute import training_strategy
 from common.figures import loss_curves, read_history
 from common.metrics import psnr
-from common.runs import run_dirs, save_model_summary, write_metrics
+from common.runs import record_settings, run_dirs, save_model_summary, write_metrics
 
 
 
@@ -58,6 +58,16 @@ def build_parser(prog="python -m ae_mnist.train", description=__doc__):
     parser.add_argument("--mnist-path", default=None,
                         help="an MNIST file (mnist.npz or mnist.pkl.gz); default: the cache, then download")
     return parser
+
+
+def rule_breaks(args):
+    """How `args` break assignment 3's question 1 (bottleneck 2, noise factor 0.4); [] if they don't."""
+    breaks = []
+    if args.bottleneck != 2:
+        breaks.append(f"bottleneck {args.bottleneck}, not 2")
+    if args.noise_factor != 0.4:
+        breaks.append(f"noise factor {args.noise_factor:g}, not 0.4")
+    return breaks
 
 
 def fit(name, x_in, x_target, test_in, test_target, bottleneck, args, run_dir, log_dir):
@@ -179,7 +189,9 @@ def run(args):
 
 
 def main(argv=None):
-    return run(build_parser().parse_args(argv))
+    args = build_parser().parse_args(argv)
+    record_settings("ae_mnist.train", args, rule_breaks(args))
+    return run(args)
 
 
 if __name__ == "__main__":

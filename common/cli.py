@@ -62,6 +62,14 @@ def positive(kind=int):
     return parse
 
 
+def auto_or(kind):
+    """argparse type: 'auto' (kept as the string, resolved by the command) or a `kind` value."""
+    def parse(text):
+        return "auto" if text == "auto" else kind(text)
+    parse.__name__ = f"'auto' or {kind.__name__}"
+    return parse
+
+
 def non_negative(kind=float):
     """argparse type: a number >= 0."""
     def parse(text):

@@ -15,6 +15,11 @@ import keras
 import tensorflow as tf
 
 
+def gpu_count():
+    """How many GPUs TensorFlow sees (0 on a laptop without CUDA)."""
+    return len(tf.config.list_physical_devices("GPU"))
+
+
 @functools.cache  # one strategy per process: ae_mnist and ae_dogs train several models in a run
 def training_strategy():
     """MirroredStrategy over all visible GPUs when there are two or more, else the default one."""

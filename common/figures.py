@@ -1,5 +1,6 @@
 """Figures a student can paste into a report: titled, labelled, PNG at 150 dpi (matplotlib Agg)."""
 import csv
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -8,11 +9,19 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the headless backend)
 import numpy as np  # noqa: E402
 
+from common.runs import settings_footer  # noqa: E402
+
 
 def save_figure(fig, path, dpi=150):
-    """Save `fig` as PNG (creating the folder) and close it; return the path."""
+    """Save `fig` as PNG (creating the folder) with the command's settings in small print at the
+    bottom (common.runs.record_settings), close it, and return the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    footer = settings_footer()
+    if footer:
+        width = fig.get_size_inches()[0]  # ~ 14 characters per inch at 6.5 pt: wrap to the figure
+        fig.text(0.01, -0.01, textwrap.fill(footer, max(40, int(width * 16))), ha="left", va="top",
+                 fontsize=6.5, color="0.35", transform=fig.transFigure)
     fig.savefig(path, dpi=dpi, bbox_inches="tight", facecolor="white")
     plt.close(fig)
     return path

@@ -7,6 +7,39 @@ from pathlib import Path
 import numpy as np
 
 
+# What this process's command was run with: stamped on every figure (common.figures.save_figure)
+# and written into every metrics.json (write_metrics), so no result is separated from its settings.
+RECORDED = {}
+_NOT_SETTINGS = ("data_dir", "run_name", "out", "content_dir", "style_dir", "mnist_path",
+                 "vgg_weights", "inception_weights", "probe_content", "probe_style", "resume", "content", "style")
+
+
+def record_settings(prog, args, rule_breaks=()):
+    """Record `args` (an argparse Namespace) as this process's settings, with the ways they break
+    the assignment's rules ([] = they meet them). Returns the settings dict."""
+    settings = {k: v for k, v in sorted(vars(args).items())
+                if v is not None and k not in _NOT_SETTINGS and not callable(v)}
+    RECORDED.clear()
+    RECORDED.update(command=prog, settings=settings, breaks_assignment_rules=list(rule_breaks))
+    return settings
+
+
+def settings_footer():
+    """One line for a figure: 'REDUCED (why) · command · key=value, ...', or '' if nothing recorded."""
+    if not RECORDED:
+        return ""
+    values = ", ".join(f"{k}={_short(v)}" for k, v in RECORDED["settings"].items())
+    breaks = RECORDED["breaks_assignment_rules"]
+    reduced = f"REDUCED ({'; '.join(breaks)}) · " if breaks else ""
+    return f"{reduced}python -m {RECORDED['command']} · {values}"
+
+
+def _short(value):
+    if isinstance(value, (list, tuple)):
+        return "/".join(_short(v) for v in value)
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 def default_run_name():
     return time.strftime("%Y%m%d-%H%M%S")
 
@@ -48,10 +81,11 @@ def _jsonable(value):
 
 
 def write_metrics(path, metrics, merge=True):
-    """Write `metrics` as JSON (merged into an existing file unless merge=False); return all."""
+    """Write `metrics` as JSON (merged into an existing file unless merge=False), with the recorded
+    command and settings under "run" (record_settings); return all."""
     path = Path(path)
     existing = json.loads(path.read_text()) if merge and path.is_file() else {}
-    existing.update(_jsonable(metrics))
+    existing.update(_jsonable({"run": dict(RECORDED), **metrics} if RECORDED else metrics))
     path.write_text(json.dumps(existing, indent=2, sort_keys=True) + "\n")
     return existing
 

@@ -26,7 +26,7 @@ from keras import ops
 from common.cli import UserError, positive, run_cli, set_seed
 from common.fid import fid_from_features, inception_features, inception_model
 from common.figures import image_grid
-from common.runs import run_dirs, write_metrics
+from common.runs import record_settings, run_dirs, write_metrics
 from gan_dogs import data
 from gan_dogs.figures import fid_bars, fid_by_epoch_figure
 
@@ -50,7 +50,7 @@ def snapshot_generators(run_dir):
     return {int(p.stem.rsplit("_", 1)[1]): p for p in sorted(run_dir.glob("generator_epoch_*.keras"))}
 
 
-def main(argv=None):
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(prog="python -m gan_dogs.evaluate", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--run-name", required=True,
@@ -75,7 +75,14 @@ def main(argv=None):
     parser.add_argument("--data-dir", default=None,
                         help="data folder holding dogs/ (default: $DATA_DIR, ./data, ../shared/data)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    # assignment 5 Q2(3): the FID of 300 generated images
+    breaks = [] if args.n_images == 300 else [f"FID of {args.n_images} generated images, not 300"]
+    record_settings("gan_dogs.evaluate", args, breaks)
     return evaluate(args)
 
 

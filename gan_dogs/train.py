@@ -19,7 +19,7 @@ import numpy as np
 from common.cli import UserError, positive, positive_int_list, run_cli, set_seed
 from common.distribute import training_strategy
 from common.figures import loss_curves, read_history
-from common.runs import run_dirs, save_model_summary, write_metrics
+from common.runs import record_settings, run_dirs, save_model_summary, write_metrics
 from gan_dogs import data
 from gan_dogs.callbacks import GANMonitor
 from gan_dogs.model import GAN, build_discriminator, build_generator, upsamplings
@@ -31,7 +31,17 @@ def image_size(text):
     return value
 
 
-def main(argv=None):
+ASSIGNMENT_SNAPSHOTS = [10, 30, 50]
+
+
+def rule_breaks(args):
+    """How `args` break assignment 5 Q2(1) ([] if they don't): 10 images after epochs 10, 30, 50."""
+    missing = [e for e in ASSIGNMENT_SNAPSHOTS if e not in args.snapshot_epochs]
+    return [f"no images after epoch {'/'.join(map(str, missing))} (snapshots at "
+            f"{'/'.join(map(str, args.snapshot_epochs))})"] if missing else []
+
+
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(prog="python -m gan_dogs.train", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--epochs", type=positive(int), default=50, help="training epochs (default 50)")
@@ -62,6 +72,12 @@ def main(argv=None):
     if max(args.snapshot_epochs) > args.epochs:
         parser.error(f"--snapshot-epochs {max(args.snapshot_epochs)} is after the last epoch "
                      f"({args.epochs})")
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    record_settings("gan_dogs.train", args, rule_breaks(args))
     train(args)
 
 

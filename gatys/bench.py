@@ -29,13 +29,17 @@ def time_step(size, repeats, pretrained=True):
     return float(np.median(times))
 
 
-def main(argv=None):
+def parse_args(argv=None):
     p = argparse.ArgumentParser(prog="python -m gatys.bench", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--sizes", default="256,512", help="comma-separated square image sizes")
     p.add_argument("--repeats", type=positive(int), default=5, help="timed steps per size")
     p.add_argument("--out", default=None, help="also write the JSON here")
-    args = p.parse_args(argv)
+    return p.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
     import tensorflow as tf
     result = {"device": "GPU" if tf.config.list_physical_devices("GPU") else "CPU",
               "repeats": args.repeats,

@@ -14,7 +14,7 @@ from pathlib import Path
 from common.cli import UserError, data_dir, run_cli
 from common.figures import image_grid, read_history
 from common.images import load_image
-from common.runs import run_dirs, write_metrics
+from common.runs import record_settings, run_dirs, write_metrics
 from gatys.figures import init_figures
 from gatys.stylize import add_loss_flags, load_pair, loss_options, stylize
 
@@ -44,7 +44,7 @@ def adain_comparison(content_path, style_path, gatys_image, decoder_path, size, 
                       cell=3.0, col_labels=["content", "style", "Gatys", "AdaIN"])
 
 
-def main(argv=None):
+def parse_args(argv=None):
     p = argparse.ArgumentParser(prog="python -m gatys.examples", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     add_loss_flags(p, init=False)  # both inits are run
@@ -53,7 +53,12 @@ def main(argv=None):
                    help="AdaIN decoder weights for the comparison figure (default: newest "
                         "runs/adain/**/decoder_final.weights.h5; skipped if none)")
     p.add_argument("--run-name", default=None, help="run folder runs/gatys/<run-name>/")
-    args = p.parse_args(argv)
+    return p.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    record_settings("gatys.examples", args)
     examples = data_dir(args.data_dir) / "adain_examples"
     decoder = find_adain_decoder(args.adain_decoder)  # before the long runs: a bad path fails now
     run_dir, _ = run_dirs("gatys", args.run_name)

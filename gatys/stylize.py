@@ -185,7 +185,7 @@ def add_loss_flags(p, init=True):
 
 
 def main(argv=None):
-    from common.runs import run_dirs
+    from common.runs import record_settings, run_dirs
     p = argparse.ArgumentParser(prog="python -m gatys.stylize", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--content", required=True, help="content photo")
@@ -194,6 +194,7 @@ def main(argv=None):
     p.add_argument("--run-name", default=None,
                    help="run folder runs/gatys/<run-name>/ (default: a timestamp)")
     args = p.parse_args(argv)
+    record_settings("gatys.stylize", args)
     run_dir, _ = run_dirs("gatys", args.run_name)
     metrics = stylize(args.content, args.style, run_dir, **loss_options(args))
     print(f"final loss {metrics['final_loss']['total']:.4g} after {metrics['steps']} steps "

@@ -114,7 +114,8 @@ def test_examples_step_writes_pairs_init_comparison_and_bench(tmp_path, monkeypa
     for name in ("gatys_examples.png", "init_content_vs_noise.png", "init_loss.png",
                  "cornell_x_woman_with_hat_matisse_from_noise/history.csv"):
         assert (run / name).is_file(), name
-    assert len(json.loads((run / "metrics.json").read_text())) == 4  # three pairs + noise init
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert len(metrics) == 5 and metrics["run"]["command"] == "gatys.examples"  # + 3 pairs, noise init
     assert not (run / "gatys_vs_adain.png").exists()  # no AdaIN decoder here
     assert bench.time_step(32, repeats=1, pretrained=False) > 0
 

@@ -118,10 +118,12 @@ def test_compare_trains_every_prior_and_writes_table_and_figures(fake_data):
                  "comparison.md", "metrics.json"):
         assert (run / name).is_file(), name
     metrics = json.loads((run / "metrics.json").read_text())
-    assert set(metrics) == {"standard", "mog", "vamp"}
+    assert set(metrics) == {"standard", "mog", "vamp", "run"}
+    assert metrics["run"]["breaks_assignment_rules"] == []
     table = (run / "comparison.md").read_text()
     assert table.count("\n| ") == 4  # header + one row per prior
-    for prior, m in metrics.items():
+    for prior in ("standard", "mog", "vamp"):
+        m = metrics[prior]
         assert m["iw_samples"] == 100 and np.isfinite(m["test_iw_log_likelihood"])
         assert m["test_neg_elbo"] == pytest.approx(m["test_reconstruction"] + m["test_kl"], rel=1e-4)
         for name in ("model_summary.txt", "vae.weights.h5", "history.csv", "metrics.json",

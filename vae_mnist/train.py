@@ -17,7 +17,7 @@ from keras import ops
 from common.cli import UserError, positive, run_cli, set_seed
 from common.distribute import training_strategy
 from common.figures import loss_curves
-from common.runs import run_dirs, save_model_summary, write_metrics
+from common.runs import record_settings, run_dirs, save_model_summary, write_metrics
 from vae_mnist import data, figures
 from vae_mnist.model import PRIORS, VAE, build_decoder, build_encoder, build_prior
 
@@ -132,6 +132,8 @@ def main(argv=None):
                         help="skip the figures (allows --latent-dim other than 2)")
     add_training_args(parser)
     args = parser.parse_args(argv)
+    record_settings("vae_mnist.train", args,
+                    [] if args.latent_dim == 2 else [f"latent dimension {args.latent_dim}, not 2"])
     train_vae(args.prior, args.run_name, args.components, args.latent_dim, args.epochs,
               args.batch_size, args.learning_rate, args.iw_samples, args.limit, args.seed,
               plots=not args.no_plots)

@@ -1,0 +1,244 @@
+"""What `./run_all.sh` runs: every assignment step's commands under each profile, with an estimate.
+
+    python -m common.profiles --profile cpu --dry-run     (what ./run_all.sh --dry-run --cpu does)
+
+Profiles are named after the machine a student has:
+- cpu:   meets every literal requirement of the assignment texts (AdaIN >= 10,000 iterations with
+         checkpoints at 10/50/80/100 %, GAN images after epochs 10/30/50 and the FID of 300 images,
+         bottleneck 2, noise factor 0.4, an 8x8x16 latent, noise variances 0.05/0.1/0.15, a 2-D VAE
+         latent under three priors); the settings the texts leave free (batch, crop and image
+         size, epochs) are chosen so that the whole profile takes about 3 hours on a 2-core CPU.
+- gpu:   the reference projects' settings (AdaIN batch 8 of 256-px crops, 512-px Gatys...): a GPU job.
+- quick: a smoke run of about half an hour on a 2-core CPU; labelled QUICK, not for handing in.
+Each step writes runs/<step>/<profile>/ and copies its figures, tables and metrics to
+results/<profile>/<step>/. A command whose output already exists is skipped, so an interrupted
+profile continues where it stopped; step.json in the run folder records the step's wall time.
+Only the standard library is used here: `--dry-run` answers in a second, before .venv exists.
+"""
+import argparse
+import json
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from common.cli import UserError, data_dir, run_cli
+
+STEPS = ["ae_mnist", "adain", "ae_dogs", "vae_mnist", "gan_dogs", "gatys"]
+PROFILES = ["cpu", "gpu", "quick"]
+
+# The free settings per profile. The assignment's fixed ones are the commands' defaults and are
+# checked by each package's rule_breaks() (tests/test_profiles.py runs that on every command).
+SETTINGS = {
+    "cpu": {
+        "ae_mnist": dict(epochs=100),
+        "adain": dict(steps=10000, batch=4, crop=128),
+        "ae_dogs": dict(epochs=20),
+        "vae_mnist": dict(epochs=50),
+        "gan_dogs": dict(epochs=50, image_size=64, batch=64, snapshots="10,30,50", n_reference=None),
+        "gatys": dict(size=256, steps=200),
+    },
+    "gpu": {
+        "ae_mnist": dict(epochs=100),
+        "adain": dict(steps=10000, batch=8, crop=256),
+        "ae_dogs": dict(epochs=50),
+        "vae_mnist": dict(epochs=50),
+        "gan_dogs": dict(epochs=50, image_size=64, batch=64, snapshots="10,30,50", n_reference=None),
+        "gatys": dict(size=512, steps=300),
+    },
+    "quick": {
+        "ae_mnist": dict(epochs=10),
+        "adain": dict(steps=600, batch=4, crop=128),
+        "ae_dogs": dict(epochs=8),
+        "vae_mnist": dict(epochs=10),
+        "gan_dogs": dict(epochs=20, image_size=32, batch=32, snapshots="4,12,20", n_reference=1000),
+        "gatys": dict(size=256, steps=150),
+    },
+}
+
+# Seconds per unit of work on the reference machine (2 cores, `python -m adain.bench --train 4x128`
+# = 0.35 s per step), measured with the command named; scaled to this machine by its own bench.
+REFERENCE_ADAIN_STEP = 0.35
+SECONDS = {
+    "ae_mnist_epoch": 2.1,            # one model, 60,000 images, batch 256 (ae_mnist.bench)
+    "adain_step_4x128": 0.35,         # bf16 (adain.bench --train 4x128)
+    "adain_step_8x256": 2.4,          # bf16 (adain.bench --train 8x256)
+    "adain_after_training": 240,      # evaluate 40 pairs, two stylisation figures, bench
+    "ae_dogs_epoch_64": 7.5,          # one model, 3,600 photos of 64x64, batch 64
+    "vae_epoch": 7.0,                 # one prior, 60,000 images, batch 128
+    "vae_evaluation": 30,             # per prior: test ELBO and importance-weighted likelihood
+    "gan_epoch_64": 82,               # 3,600 photos of 64x64, batch 64 (session-9 --full run)
+    "gan_epoch_32": 17,               # 32x32, batch 32 (quick run)
+    "gan_fid_image": 0.075,           # Inception features of one image at 299x299 (gan_dogs.evaluate)
+    "gatys_step_256": 1.0,            # gatys.bench at 256x256
+    "gatys_step_512": 4.3,            # gatys.bench at 512x512
+}
+SPEED_FILE = Path("runs/speed.json")  # written by adain.bench: this machine's AdaIN step time
+
+
+def step_plan(step, profile, root="."):
+    """[(argv for `python -m`, output that shows it already ran)], seconds on the reference
+    machine, and how that estimate was made."""
+    s, run, runs = SETTINGS[profile][step], profile, Path(root) / "runs" / step / profile
+    if step == "ae_mnist":
+        return ([(["ae_mnist.compare_l2", "--run-name", run, "--epochs", s["epochs"]],
+                  runs / "comparison.md")],
+                3 * s["epochs"] * SECONDS["ae_mnist_epoch"] + 60,
+                f"3 models x {s['epochs']} epochs x {SECONDS['ae_mnist_epoch']} s")
+    if step == "adain":
+        examples = data_dir() / "adain_examples"
+        decoder = runs / "decoder_final.weights.h5"
+        train = ["adain.train", "--run-name", run, "--steps", s["steps"], "--batch-size", s["batch"],
+                 "--image-size", s["crop"], "--load-size", 2 * s["crop"]]
+        if (runs / "backup").is_dir():
+            train.append("--resume")  # an interrupted training continues where it stopped
+        per_step = SECONDS[f"adain_step_{s['batch']}x{s['crop']}"]
+        return ([(train, decoder),
+                 (["adain.evaluate", "--run", runs], runs / "eval.md"),
+                 # part 3: two photos, one style; part 4: another style, alphas of an even ID
+                 (["adain.stylize", "--decoder", decoder, "--out", runs / "part3",
+                   "--content", examples / "content" / "golden_gate.jpg",
+                   examples / "content" / "sailboat.jpg", "--style", examples / "style" / "la_muse.jpg"],
+                  runs / "part3" / "stylized.png"),
+                 (["adain.stylize", "--decoder", decoder, "--out", runs / "part4",
+                   "--content", examples / "content" / "golden_gate.jpg",
+                   "--style", examples / "style" / "woman_with_hat_matisse.jpg",
+                   "--alpha", "0.3,0.6,0.9"], runs / "part4" / "stylized.png"),
+                 (["adain.bench", "--repeats", 2, "--out", runs / "bench.json"], runs / "bench.json")],
+                s["steps"] * per_step + SECONDS["adain_after_training"],
+                f"{s['steps']} steps x {per_step} s + {SECONDS['adain_after_training']} s evaluation")
+    if step == "ae_dogs":
+        return ([(["ae_dogs.explore", "--run-name", run, "--epochs", s["epochs"]], runs / "psnr_table.md")],
+                4 * s["epochs"] * SECONDS["ae_dogs_epoch_64"] + 60,
+                f"4 models x {s['epochs']} epochs x {SECONDS['ae_dogs_epoch_64']} s")
+    if step == "vae_mnist":
+        return ([(["vae_mnist.compare", "--run-name", run, "--epochs", s["epochs"]], runs / "comparison.md")],
+                3 * (s["epochs"] * SECONDS["vae_epoch"] + SECONDS["vae_evaluation"]),
+                f"3 priors x {s['epochs']} epochs x {SECONDS['vae_epoch']} s")
+    if step == "gan_dogs":
+        reference = ["--n-reference", s["n_reference"]] if s["n_reference"] else []
+        per_epoch = SECONDS[f"gan_epoch_{s['image_size']}"]
+        # reference photos, then 300 generated, held-out and noise images, and 300 per snapshot
+        fid = ((s["n_reference"] or 3600) + 300 * (3 + len(s["snapshots"].split(",")))) \
+            * SECONDS["gan_fid_image"]
+        return ([(["gan_dogs.train", "--run-name", run, "--epochs", s["epochs"], "--image-size",
+                   s["image_size"], "--batch-size", s["batch"], "--snapshot-epochs", s["snapshots"]],
+                  runs / "generator.keras"),
+                 (["gan_dogs.evaluate", "--run-name", run, *reference], runs / "fid.png")],
+                s["epochs"] * per_epoch + fid,
+                f"{s['epochs']} epochs x {per_epoch} s + {fid:.0f} s FID")
+    if step == "gatys":
+        decoder = Path(root) / "runs" / "adain" / profile / "decoder_final.weights.h5"
+        compare = ["--adain-decoder", decoder] if decoder.is_file() else []
+        per_step = SECONDS[f"gatys_step_{s['size']}"]
+        return ([(["gatys.examples", "--run-name", run, "--size", s["size"], "--steps", s["steps"],
+                   *compare], runs / "gatys_examples.png"),
+                 (["gatys.bench", "--sizes", "256,512", "--repeats", 3, "--out", runs / "bench.json"],
+                  runs / "bench.json")],
+                4 * s["steps"] * per_step + 120,
+                f"4 images x {s['steps']} steps x {per_step} s")
+    raise UserError(f"unknown step '{step}'; steps: {', '.join(STEPS)}")
+
+
+def speed_factor():
+    """(this machine's AdaIN step / the reference's, how it is known) from runs/speed.json."""
+    try:
+        measured = json.loads(SPEED_FILE.read_text())["adain_step_4x128"]
+        return measured / REFERENCE_ADAIN_STEP, f"this machine ({measured:.2f} s per AdaIN step)"
+    except (OSError, ValueError, KeyError):
+        return 1.0, (f"the reference machine ({REFERENCE_ADAIN_STEP} s per AdaIN step; run "
+                     "`python -m adain.bench --train 4x128` once to scale the times to yours)")
+
+
+def hours(seconds):
+    return f"{int(seconds // 3600)} h {int(seconds % 3600 // 60):02d} min"
+
+
+def collect(step, profile, root="."):
+    """Copy the step's figures, tables and metrics to results/<profile>/<step>/ (same sub-folders)."""
+    source = Path(root) / "runs" / step / profile
+    dest = Path(root) / "results" / profile / step
+    shutil.rmtree(dest, ignore_errors=True)
+    for path in source.rglob("*"):
+        if path.is_file() and path.suffix in (".png", ".jpg", ".json", ".md", ".csv", ".txt") \
+                and "backup" not in path.relative_to(source).parts:
+            target = dest / path.relative_to(source)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target)
+
+
+def run_profile(profile, steps, dry_run=False, root="."):
+    factor, basis = speed_factor()
+    plans = {step: step_plan(step, profile, root) for step in steps}
+    total = sum(seconds for _, seconds, _ in plans.values()) * factor
+    print(f"== profile --{profile}: {len(steps)} step(s), about {hours(total)} in all "
+          f"(estimated for {basis})")
+    if profile == "quick":
+        print("== QUICK profile: a smoke run; its results do not meet the assignment's settings "
+              "(use --cpu for those)")
+    for step in steps:
+        # planned again just before running: the adain step may have left a decoder for gatys
+        commands, seconds, how = plans[step] if dry_run else step_plan(step, profile, root)
+        print(f"== step {step} ({profile}): about {hours(seconds * factor)} (reference machine: {how})")
+        start = time.time()
+        for argv, output in commands:
+            line = "python -m " + shlex.join(map(str, argv))
+            if Path(output).exists():
+                print(f"   done already ({output} exists): {line}")
+                continue
+            print(f"   {line}", flush=True)
+            if not dry_run:
+                subprocess.run([sys.executable, "-m", *map(str, argv)], check=True, cwd=root)
+        if not dry_run:
+            collect(step, profile, root)
+            record = Path(root) / "runs" / step / profile / "step.json"
+            record.write_text(json.dumps({"profile": profile, "seconds_this_call": round(time.time() - start),
+                                          "commands": [shlex.join(map(str, a)) for a, _ in commands]},
+                                         indent=2) + "\n")
+            print(f"== step {step} done in {time.time() - start:.0f} s")
+    if not dry_run:
+        subprocess.run([sys.executable, "-m", "common.summary", Path(root) / "results" / profile,
+                        "--profile", profile], check=True, cwd=root)
+
+
+def gpu_visible():
+    """What `./run_all.sh` with no profile asks: does nvidia-smi list a GPU?"""
+    if not shutil.which("nvidia-smi"):
+        return False
+    return subprocess.run(["nvidia-smi", "-L"], capture_output=True).returncode == 0
+
+
+def step_list(text):
+    steps = [s.strip() for s in text.split(",") if s.strip()]
+    unknown = [s for s in steps if s not in STEPS]
+    if unknown or not steps:
+        raise argparse.ArgumentTypeError(f"unknown step(s) {', '.join(unknown) or '(none)'}; "
+                                         f"steps: {','.join(STEPS)}")
+    return steps
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="python -m common.profiles", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--profile", choices=PROFILES + ["full", "auto"], default="auto",
+                   help="full = gpu; auto = gpu when nvidia-smi sees a GPU, else cpu")
+    p.add_argument("--only", type=step_list, default=STEPS, help="comma-separated steps to run")
+    p.add_argument("--dry-run", action="store_true",
+                   help="print each step's commands and estimated time, run nothing")
+    args = p.parse_args(argv)
+    profile = {"full": "gpu"}.get(args.profile, args.profile)
+    if profile == "auto":
+        profile = "gpu" if gpu_visible() else "cpu"
+        print(f"== no profile given: {'a GPU is visible' if profile == 'gpu' else 'no GPU'}, "
+              f"so --{profile}")
+    try:
+        run_profile(profile, args.only, args.dry_run)
+    except subprocess.CalledProcessError as err:
+        raise UserError(f"step command failed (exit {err.returncode}): {shlex.join(map(str, err.cmd[1:]))}; "
+                        f"fix it and run the same ./run_all.sh again: finished work is kept") from None
+
+
+if __name__ == "__main__":
+    run_cli(main)

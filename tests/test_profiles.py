@@ -1,0 +1,126 @@
+"""The run_all.sh profiles: every --cpu command meets the assignment texts' literal rules; dry runs."""
+import importlib
+import json
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from common import profiles
+from common.runs import record_settings, settings_footer, write_metrics
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def parsed_commands(profile):
+    """{module: parsed args} for every command of the profile (each module's own parse_args)."""
+    parsed = {}
+    for step in profiles.STEPS:
+        commands, seconds, _ = profiles.step_plan(step, profile)
+        assert seconds > 0
+        for argv, _ in commands:
+            module = importlib.import_module(argv[0])
+            parsed[argv[0]] = module.parse_args([str(a) for a in argv[1:]])
+    return parsed
+
+
+def rule_breaks(parsed):
+    """{module: the ways its settings break the assignment} for the modules that check rules."""
+    from adain.train import rule_breaks as adain
+    from ae_dogs.train import rule_breaks as ae_dogs
+    from ae_mnist.train import rule_breaks as ae_mnist
+    from gan_dogs.train import rule_breaks as gan
+    from vae_mnist.compare import rule_breaks as vae
+    checks = {"ae_mnist.compare_l2": ae_mnist, "adain.train": adain, "ae_dogs.explore": ae_dogs,
+              "vae_mnist.compare": vae, "gan_dogs.train": gan}
+    return {module: check(parsed[module]) for module, check in checks.items()}
+
+
+def test_cpu_profile_meets_every_literal_requirement():
+    parsed = parsed_commands("cpu")
+    assert rule_breaks(parsed) == {m: [] for m in rule_breaks(parsed)}
+    # the assignment texts' numbers, checked directly as well
+    adain = parsed["adain.train"]
+    assert adain.steps >= 10000 and sorted(adain.checkpoints) == [0.1, 0.5, 0.8, 1.0]
+    ae = parsed["ae_mnist.compare_l2"]
+    assert ae.bottleneck == 2 and ae.noise_factor == 0.4 and ae.denoise and ae.l2 > 0
+    from ae_dogs.model import LATENT_SHAPE
+    assert LATENT_SHAPE == (8, 8, 16)
+    assert parsed["ae_dogs.explore"].noise_variances == [0.05, 0.1, 0.15]
+    assert parsed["ae_dogs.explore"].n_fit == 256
+    assert set(parsed["vae_mnist.compare"].priors) == {"standard", "mog", "vamp"}
+    gan = parsed["gan_dogs.train"]
+    assert {10, 30, 50} <= set(gan.snapshot_epochs) and gan.epochs >= 50
+    assert parsed["gan_dogs.evaluate"].n_images == 300
+    # part 4 uses a style other than part 3's, with the alphas of an even student ID
+    stylize = [argv for argv, _ in profiles.step_plan("adain", "cpu")[0] if argv[0] == "adain.stylize"]
+    part3, part4 = (importlib.import_module("adain.stylize").parse_args([str(a) for a in argv[1:]])
+                    for argv in stylize)
+    assert len(part3.content) == 2 and part3.style != part4.style and part4.alpha == [0.3, 0.6, 0.9]
+
+
+def test_quick_profile_is_labelled_where_it_breaks_the_rules():
+    breaks = rule_breaks(parsed_commands("quick"))
+    assert breaks["adain.train"] == ["600 steps < 10000"]
+    assert "epoch 10/30/50" in breaks["gan_dogs.train"][0]
+
+
+def test_gpu_profile_uses_the_reference_settings():
+    parsed = parsed_commands("gpu")
+    adain = parsed["adain.train"]
+    assert (adain.batch_size, adain.image_size, adain.load_size) == (8, 256, 512)
+    assert not any(rule_breaks(parsed).values())
+
+
+def test_dry_run_lists_every_step_with_an_estimate_and_runs_nothing():
+    start = time.time()
+    result = subprocess.run(["bash", str(ROOT / "run_all.sh"), "--dry-run", "--cpu"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert time.time() - start < 10
+    out = result.stdout
+    for step in profiles.STEPS:
+        assert f"== step {step} (cpu): about " in out
+    assert "python -m adain.train --run-name cpu --steps 10000" in out
+    assert "--snapshot-epochs 10,30,50" in out
+    alias = subprocess.run(["bash", str(ROOT / "run_all.sh"), "--dry-run", "--full", "--only", "adain"],
+                           capture_output=True, text=True, timeout=60)
+    assert "--batch-size 8 --image-size 256" in alias.stdout and "== step gatys" not in alias.stdout
+
+
+def test_finished_commands_are_skipped_and_estimates_scale_with_the_bench(tmp_path, monkeypatch, capsys):
+    done = tmp_path / "runs" / "ae_mnist" / "cpu"
+    done.mkdir(parents=True)
+    (done / "comparison.md").write_text("| run |\n")
+    monkeypatch.setattr(profiles, "SPEED_FILE", tmp_path / "speed.json")
+    profiles.run_profile("cpu", ["ae_mnist"], dry_run=True, root=tmp_path)
+    reference = capsys.readouterr().out
+    assert "done already" in reference and "reference machine (0.35 s" in reference
+    (tmp_path / "speed.json").write_text(json.dumps({"adain_step_4x128": 0.7}))
+    profiles.run_profile("cpu", ["ae_mnist"], dry_run=True, root=tmp_path)
+    slower = capsys.readouterr().out
+    minutes = [int(text.split(" h ")[1][:2]) + 60 * int(text.split(" h ")[0][-1])
+               for text in (reference.split("about ")[2], slower.split("about ")[2])]
+    assert minutes[1] == pytest.approx(2 * minutes[0], abs=1)  # 0.7 s / 0.35 s
+
+
+def test_settings_reach_metrics_and_figures(tmp_path):
+    import argparse
+
+    import numpy as np
+    from PIL import Image
+
+    from common.figures import image_grid
+    unstamped = image_grid([[np.zeros((8, 8))]], tmp_path / "plain.png", "t")
+    args = argparse.Namespace(epochs=3, noise_factor=0.4, run_name="x", data_dir="/data")
+    record_settings("demo.train", args, ["3 epochs < 5"])
+    written = write_metrics(tmp_path / "metrics.json", {"loss": 1.5})
+    assert written == {"loss": 1.5, "run": {"command": "demo.train", "settings": {
+        "epochs": 3, "noise_factor": 0.4}, "breaks_assignment_rules": ["3 epochs < 5"]}}
+    assert settings_footer() == "REDUCED (3 epochs < 5) · python -m demo.train · epochs=3, noise_factor=0.4"
+    stamped = image_grid([[np.zeros((8, 8))]], tmp_path / "stamped.png", "t")
+    # the footer is a line of small print below the images
+    assert Image.open(stamped).size[1] > Image.open(unstamped).size[1]
+    record_settings("demo.train", args)
+    assert settings_footer() == "python -m demo.train · epochs=3, noise_factor=0.4"
