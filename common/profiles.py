@@ -19,6 +19,7 @@ import argparse
 import json
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -38,7 +39,7 @@ SETTINGS = {
         "ae_dogs": dict(epochs=20),
         "vae_mnist": dict(epochs=50),
         "gan_dogs": dict(epochs=50, image_size=64, batch=64, snapshots="10,30,50", n_reference=None),
-        "gatys": dict(size=256, steps=200),
+        "gatys": dict(size=256, steps=150),
     },
     "gpu": {
         "ae_mnist": dict(epochs=100),
@@ -220,6 +221,7 @@ def step_list(text):
 
 
 def main(argv=None):
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `--dry-run | head` ends quietly
     p = argparse.ArgumentParser(prog="python -m common.profiles", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--profile", choices=PROFILES + ["full", "auto"], default="auto",

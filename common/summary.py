@@ -18,13 +18,22 @@ def write_summary(results, profile):
     results = Path(results)
     lines = [f"# Results ({profile} profile)", ""]
     if profile == "quick":
-        lines += ["**QUICK profile: reduced epochs, steps and image sizes. These are not the "
-                  "assignment's settings; run `./run_all.sh --full` on a GPU for those.**", ""]
+        lines += ["**QUICK profile: a smoke run with reduced epochs, steps and image sizes. These "
+                  "results do not meet the assignment's settings: run `./run_all.sh --cpu` (or "
+                  "`--gpu`) for those.**", ""]
     for step in sorted(p for p in results.iterdir() if p.is_dir()):
         lines += [f"## {step.name}", ""]
         for metrics_file in sorted(step.rglob("metrics.json")):
-            lines += [f"`{metrics_file.relative_to(results)}`", "", "| metric | value |", "|---|---|"]
-            for key, value in flatten(json.loads(metrics_file.read_text())):
+            metrics = json.loads(metrics_file.read_text())
+            run = metrics.pop("run", {})
+            lines += [f"`{metrics_file.relative_to(results)}`", ""]
+            if run.get("breaks_assignment_rules"):
+                lines += [f"**REDUCED: {'; '.join(run['breaks_assignment_rules'])}**", ""]
+            if run:
+                settings = ", ".join(f"{k}={v}" for k, v in run["settings"].items())
+                lines += [f"Made by `python -m {run['command']}` with {settings}.", ""]
+            lines += ["| metric | value |", "|---|---|"]
+            for key, value in flatten(metrics):
                 shown = f"{value:.4g}" if isinstance(value, float) else value
                 lines.append(f"| {key} | {shown} |")
             lines.append("")
