@@ -6,6 +6,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from common.callbacks import save_weights
 from common.images import save_image
 
 
@@ -31,7 +32,7 @@ class DecoderCheckpoints(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         step = int(self.model.optimizer.iterations)
         if step in self.steps:
-            self.model.decoder.save_weights(self.run_dir / f"decoder_step_{step:05d}.weights.h5")
+            save_weights(self.model.decoder, self.run_dir / f"decoder_step_{step:05d}.weights.h5")
             image = self._stylise()
             save_image(self.run_dir / f"probe_step_{step:05d}.png", image)
             self._log_image(image, step)

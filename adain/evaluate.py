@@ -16,7 +16,7 @@ import numpy as np
 from adain.model import DEFAULT_STYLE_WEIGHT
 from common.cli import UserError, data_dir, positive, run_cli, set_seed
 from common.images import center_crop, list_images, load_images, resize_short_side
-from common.runs import record_settings, write_metrics
+from common.runs import record_settings, write_metrics, write_text
 
 
 def parse_args(argv):
@@ -102,7 +102,7 @@ def main(argv=None):
     lines += [f"| {name} | {r['content_loss']:.4g} | {r['style_loss']:.4g} | {r['total_loss']:.4g} |"
               for name, r in results.items()]
     out_dir = run or Path(decoder_path).parent
-    (out_dir / "eval.md").write_text("\n".join(lines) + "\n")
+    write_text(out_dir / "eval.md", "\n".join(lines) + "\n")
     write_metrics(out_dir / "eval.json", {"pairs": len(content), "size": args.size,
                                            "style_weight": style_weight, "results": results}, merge=False)
     print("\n".join(lines))

@@ -7,7 +7,8 @@ decoder_step_00000 = the untrained decoder, a baseline for adain.evaluate), deco
 probe_step_NNNNN.png (cornell.jpg x woman_with_hat_matisse.jpg at that checkpoint), stages.png (the
 four stages in one figure), losses.png, history.csv, metrics.json, model_summary.txt; TensorBoard
 scalars and stylised samples in logs/adain/<run-name>/. Ctrl-C or a kill keeps the last epoch's
-state: run the same command with --resume to continue at that step on the same LR schedule.
+state: the same command again (or with --resume) continues at that step on the same LR schedule.
+A finished run is never written into again (--run-name NEW, or --overwrite to move it aside).
 """
 import argparse
 import math
@@ -18,8 +19,10 @@ import time
 import numpy as np
 
 from adain.model import DEFAULT_STYLE_WEIGHT
-from common.cli import UserError, auto_or, data_dir, float_list, positive, run_cli, set_seed
-from common.runs import record_settings, run_dirs, save_model_summary, write_metrics
+from common.cli import (UserError, add_run_arguments, auto_or, data_dir, float_list, positive, run_cli,
+                        set_seed)
+from common.runs import (atomic_write, finish_run, open_run, record_settings, save_model_summary,
+                         write_metrics)
 
 # Assignment 3 (2025) Q2 fixes only the iteration count (">= 10000") and the checkpoints (10, 50, 80,
 # 100 %); batch and crop size are free ("超参数可自行调整"). `auto` takes the reference's batch 8 of
@@ -72,8 +75,7 @@ def parse_args(argv):
                    help="compute dtype; mixed_bfloat16 = bf16 convolutions, float32 weights and losses; auto "
                         "(default) = mixed_bfloat16 on a CPU with native bf16, else float32")
     p.add_argument("--vgg-weights", default=None, help="VGG19 notop .h5 (default: resolved as in README)")
-    p.add_argument("--resume", action="store_true", help="continue an interrupted run of the same --run-name")
-    p.add_argument("--run-name", default=None, help="run folder runs/adain/<run-name> (default: timestamp)")
+    add_run_arguments(p, "adain")
     p.add_argument("--seed", type=int, default=0, help="random seed")
     return p.parse_args(argv)
 
@@ -125,24 +127,18 @@ def main(argv=None):
     from adain.figures import stage_figure, training_curves
     from adain.model import AdaINModel, choose_precision
     from adain.stylize import load_input
+    from common.callbacks import HistoryCSV, save_weights
     from common.distribute import gpu_count, training_strategy
     from common.figures import read_history
 
     args.precision = choose_precision(args.precision)
     resolve_auto_sizes(args, gpu_count() > 0)
-    run_dir, log_dir = run_dirs("adain", args.run_name)
-    backup_dir = run_dir / "backup"
-    if backup_dir.exists() and not args.resume:
-        raise UserError(f"{run_dir} holds an interrupted run: add --resume to continue it, "
-                        "or pick another --run-name")
-    if args.resume and not backup_dir.exists():
-        if (run_dir / "decoder_final.weights.h5").exists():
-            raise UserError(f"{run_dir} has already finished: nothing to resume")
-        print(f"warning: no backup in {run_dir} (killed before its first epoch ended?): "
-              "starting at step 0", file=sys.stderr)
     probe = [load_input(p, args.probe_size) for p in probe_paths]
     dataset = content_style_dataset(content_dir, style_dir, args.image_size, args.load_size,
                                     args.batch_size, args.seed)
+    breaks = rule_breaks(args)
+    settings = record_settings("adain.train", args, breaks)
+    run_dir, log_dir, _ = open_run("adain", args.run_name, settings, args.resume, args.overwrite)
 
     with training_strategy().scope():
         model = AdaINModel(style_weight=args.style_weight, vgg_weights=args.vgg_weights)
@@ -152,31 +148,30 @@ def main(argv=None):
         model.compile(optimizer=keras.optimizers.Adam(schedule))
     save_model_summary(run_dir / "model_summary.txt", model.encoder, model.decoder)
     if not (run_dir / "decoder_step_00000.weights.h5").exists():
-        model.decoder.save_weights(run_dir / "decoder_step_00000.weights.h5")
+        save_weights(model.decoder, run_dir / "decoder_step_00000.weights.h5")
 
-    breaks = rule_breaks(args)
-    record_settings("adain.train", args, breaks)
     note = f" (REDUCED: {', '.join(breaks)})" if breaks else ""
     print(f"training the AdaIN decoder for {args.steps} steps{note} ({settings_label(args)}); "
           f"checkpoints at steps {', '.join(map(str, ckpt_steps))}; run folder {run_dir}")
     callbacks = [
         ProgressETA(args.steps),
         DecoderCheckpoints(ckpt_steps, run_dir, log_dir, probe),
-        keras.callbacks.BackupAndRestore(backup_dir, double_checkpoint=True),
+        keras.callbacks.BackupAndRestore(run_dir / "backup", double_checkpoint=True),
         keras.callbacks.TerminateOnNaN(),
-        keras.callbacks.CSVLogger(run_dir / "history.csv", append=args.resume),
+        HistoryCSV(run_dir / "history.csv"),
         keras.callbacks.TensorBoard(log_dir, update_freq=epoch_len),
     ]
     start = time.time()
     model.fit(dataset, epochs=args.steps // epoch_len, steps_per_epoch=epoch_len, callbacks=callbacks,
-              verbose=1 if sys.stdout.isatty() else 2)
+              shuffle=False, verbose=1 if sys.stdout.isatty() else 2)  # tf.data shuffles itself
     step = int(model.optimizer.iterations)
     if step < args.steps:  # TerminateOnNaN stopped it; the checkpoints written so far stay
         raise UserError(f"the loss became NaN or inf at step {step}: lower --lr or --style-weight "
                         f"(checkpoints up to then are in {run_dir})")
 
     final = run_dir / f"decoder_step_{ckpt_steps[-1]:05d}.weights.h5"
-    shutil.copy(final, run_dir / "decoder_final.weights.h5")
+    with atomic_write(run_dir / "decoder_final.weights.h5") as temporary:
+        shutil.copy(final, temporary)
     stages = [(s, load_input(run_dir / f"probe_step_{s:05d}.png", 0)) for s in ckpt_steps]
     stage_figure(*probe, stages, run_dir / "stages.png", args.steps, settings_label(args), note)
     history = read_history(run_dir / "history.csv")
@@ -184,9 +179,10 @@ def main(argv=None):
     metrics = {k: history[k][-1] for k in ("loss", "content_loss", "style_loss")}
     write_metrics(run_dir / "metrics.json", {
         "final": metrics, "steps": args.steps, "batch_size": args.batch_size,
-        "image_size": args.image_size, "load_size": args.load_size, "style_weight": args.style_weight, "precision": args.precision,
-        "checkpoint_steps": ckpt_steps,
+        "image_size": args.image_size, "load_size": args.load_size,
+        "style_weight": args.style_weight, "precision": args.precision, "checkpoint_steps": ckpt_steps,
         "seconds_this_session": round(time.time() - start, 1)})
+    finish_run(run_dir)
     print(f"done: {run_dir}/stages.png, decoder_final.weights.h5; final losses {metrics}")
     return run_dir
 

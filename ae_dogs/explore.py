@@ -15,7 +15,8 @@ from ae_dogs.experiments import latent_experiments
 from ae_dogs.figures import models_rows
 from ae_dogs.train import add_data_arguments, rule_breaks, train_model
 from common.cli import UserError, float_list, run_cli
-from common.runs import default_run_name, record_settings, run_dirs, write_metrics
+from common.runs import (default_run_name, finish_run, open_run, record_settings, run_dirs,
+                         write_metrics, write_text)
 
 
 def build_parser():
@@ -47,9 +48,10 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    record_settings("ae_dogs.explore", args, rule_breaks(args))
+    settings = record_settings("ae_dogs.explore", args, rule_breaks(args))
     run_name = args.run_name or default_run_name()
     train, val = load_dogs(args.data_dir, args.image_size, args.val_fraction, args.limit, args.seed)
+    root, _, _ = open_run("ae_dogs", run_name, settings, args.resume, args.overwrite)
     summary, samples, recons = {}, {}, {}
     for variance in [0.0] + args.noise_variances:
         name = f"noise{variance:g}" if variance else "plain"
@@ -63,14 +65,14 @@ def main(argv=None):
         summary[name], samples[label], recons[label] = metrics, result["samples"], result["reconstructions"]
         originals = result["originals"]
 
-    root, _ = run_dirs("ae_dogs", run_name)
-    (root / "psnr_table.md").write_text(psnr_table(summary))
+    write_text(root / "psnr_table.md", psnr_table(summary))
     write_metrics(root / "metrics.json", {"models": summary, "epochs": args.epochs,
                                           "image_size": args.image_size}, merge=False)
     models_rows(samples, root / "samples_by_model.png",
                 "(5) Decoded samples of a Gaussian fitted to 256 latent codes, per model")
     models_rows({"original": originals, **recons}, root / "reconstructions_by_model.png",
                 "(5) The same held-out dogs reconstructed by each model", col_label="image")
+    finish_run(root)
     print(psnr_table(summary))
     print(f"results in {root}")
 

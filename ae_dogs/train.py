@@ -20,11 +20,12 @@ import tensorflow as tf
 from ae_dogs.data import load_dogs
 from ae_dogs.experiments import latent_experiments
 from ae_dogs.model import build_autoencoder
-from common.cli import non_negative, positive, run_cli, set_seed
+from common.cli import add_run_arguments, non_negative, positive, run_cli, set_seed
+from common.callbacks import HistoryCSV, WeightsCheckpoint
 from common.distribute import training_strategy
 from common.figures import loss_curves, read_history
 from common.metrics import psnr
-from common.runs import record_settings, run_dirs, save_model_summary, write_metrics
+from common.runs import finish_run, open_run, record_settings, save_model_summary, write_metrics
 
 
 ASSIGNMENT_NOISE_VARIANCES = [0.05, 0.1, 0.15]
@@ -59,8 +60,7 @@ def add_data_arguments(parser):
                         help="training images whose codes the Gaussian of part (3) is fitted to")
     parser.add_argument("--seed", type=int, default=0,
                         help="seed for the split, weights, shuffling, noise and sampling")
-    parser.add_argument("--run-name", help="run folder runs/ae_dogs/RUN_NAME/ (slashes allowed; "
-                                           "default: a timestamp)")
+    add_run_arguments(parser, "ae_dogs")
 
 
 def build_parser():
@@ -105,8 +105,8 @@ def train_model(train, val, run_dir, log_dir, noise_variance=0.0, epochs=50, bat
     save_model_summary(run_dir / "model_summary.txt", autoencoder)
     callbacks = [
         keras.callbacks.TensorBoard(log_dir=str(log_dir)),
-        keras.callbacks.CSVLogger(str(run_dir / "history.csv")),
-        keras.callbacks.ModelCheckpoint(str(run_dir / "autoencoder.weights.h5"), save_weights_only=True),
+        HistoryCSV(run_dir / "history.csv"),
+        WeightsCheckpoint(run_dir / "autoencoder.weights.h5"),
         keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
         keras.callbacks.TerminateOnNaN(),
     ]
@@ -115,7 +115,7 @@ def train_model(train, val, run_dir, log_dir, noise_variance=0.0, epochs=50, bat
     start = time.time()
     autoencoder.fit(dataset(train, batch_size, shuffle_seed=seed), epochs=epochs,
                     validation_data=dataset(val, batch_size) if len(val) else None,
-                    callbacks=callbacks, verbose=2)
+                    callbacks=callbacks, shuffle=False, verbose=2)  # the tf.data pipeline shuffles
     seconds = time.time() - start
     loss_curves(read_history(run_dir / "history.csv"), run_dir / "loss.png",
                 f"Dog autoencoder ({name}): MSE per epoch", ylabel="MSE")
@@ -129,14 +129,15 @@ def train_model(train, val, run_dir, log_dir, noise_variance=0.0, epochs=50, bat
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    record_settings("ae_dogs.train", args, rule_breaks(args))
+    settings = record_settings("ae_dogs.train", args, rule_breaks(args))
     train, val = load_dogs(args.data_dir, args.image_size, args.val_fraction, args.limit, args.seed)
-    run_dir, log_dir = run_dirs("ae_dogs", args.run_name)
+    run_dir, log_dir, _ = open_run("ae_dogs", args.run_name, settings, args.resume, args.overwrite)
     encoder, decoder, metrics = train_model(train, val, run_dir, log_dir, args.noise_variance,
                                             args.epochs, args.batch_size, args.learning_rate, args.seed)
     metrics.update(latent_experiments(encoder, decoder, train, val, run_dir, args.noise_variance,
                                       args.n_fit, args.seed)["metrics"])
     write_metrics(run_dir / "metrics.json", metrics)
+    finish_run(run_dir)
     print(f"results in {run_dir}")
 
 

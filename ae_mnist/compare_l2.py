@@ -13,7 +13,8 @@ import numpy as np
 
 from ae_mnist import figures, train
 from common.cli import UserError, run_cli
-from common.runs import default_run_name, record_settings, run_dirs, write_metrics
+from common.runs import (default_run_name, finish_run, open_run, record_settings, write_metrics,
+                         write_text)
 
 
 def parse_args(argv=None):
@@ -30,15 +31,15 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    record_settings("ae_mnist.compare_l2", args, train.rule_breaks(args))
+    settings = record_settings("ae_mnist.compare_l2", args, train.rule_breaks(args))
     run_name = args.run_name or default_run_name()
+    run_dir, _, _ = open_run("ae_mnist", run_name, settings, args.resume, args.overwrite)
 
     def variant(**changes):
         return argparse.Namespace(**{**vars(args), **changes})
     runs = {"no L2": train.run(variant(l2=0.0, run_name=f"{run_name}/no_l2")),
             f"L2 {args.l2:g}": train.run(variant(denoise=False, run_name=f"{run_name}/l2_{args.l2:g}"))}
 
-    run_dir, _ = run_dirs("ae_mnist", run_name)
     figures.side_by_side({name: (r["codes"], r["labels"], r["box"], r["grid_images"])
                           for name, r in runs.items()},
                          run_dir / "l2_comparison.png",
@@ -57,7 +58,8 @@ def main(argv=None):
         std = ", ".join(f"{s:.2f}" for s in row["code_std"])
         lines.append(f"| {name} | {row['test_bce_per_pixel']:.4f} | {row['test_mse']:.4f} | "
                      f"{row['test_psnr_db']:.2f} | {std} | {row['code_radius_95']:.2f} |")
-    (run_dir / "comparison.md").write_text("\n".join(lines) + "\n")
+    write_text(run_dir / "comparison.md", "\n".join(lines) + "\n")
+    finish_run(run_dir)
     print("\n".join(lines))
     print(f"comparison: {run_dir}")
 

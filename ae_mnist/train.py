@@ -15,11 +15,13 @@ import numpy as np
 
 from ae_mnist import data, figures
 from ae_mnist.model import build_autoencoder, compile_autoencoder
-from common.cli import UserError, non_negative, positive, positive_int_list, run_cli, set_seed
+from common.cli import UserError, add_run_arguments, non_negative, positive, positive_int_list, run_cli, set_seed
+from common.callbacks import HistoryCSV, WeightsCheckpoint
 from common.distribute import training_strategy
 from common.figures import loss_curves, read_history
 from common.metrics import psnr
-from common.runs import record_settings, run_dirs, save_model_summary, write_metrics
+from common.runs import (default_run_name, finish_run, open_run, record_settings, run_dirs,
+                         save_model_summary, write_metrics)
 
 
 
@@ -53,8 +55,7 @@ def build_parser(prog="python -m ae_mnist.train", description=__doc__):
     parser.add_argument("--grid-size", type=positive(int), default=20,
                         help="decode an N x N uniform grid of latent codes (2-D bottleneck only)")
     parser.add_argument("--seed", type=int, default=0, help="seed for weights, shuffling and noise")
-    parser.add_argument("--run-name", default=None,
-                        help="run folder runs/ae_mnist/RUN_NAME (may contain '/'); default: a timestamp")
+    add_run_arguments(parser, "ae_mnist")
     parser.add_argument("--mnist-path", default=None,
                         help="an MNIST file (mnist.npz or mnist.pkl.gz); default: the cache, then download")
     return parser
@@ -79,8 +80,8 @@ def fit(name, x_in, x_target, test_in, test_target, bottleneck, args, run_dir, l
         compile_autoencoder(model, args.learning_rate, steps)
     callbacks = [
         keras.callbacks.TerminateOnNaN(),
-        keras.callbacks.CSVLogger(run_dir / f"{name}_history.csv"),
-        keras.callbacks.ModelCheckpoint(run_dir / f"{name}.weights.h5", save_weights_only=True),
+        HistoryCSV(run_dir / f"{name}_history.csv"),
+        WeightsCheckpoint(run_dir / f"{name}.weights.h5"),
         # an interrupted run continues from its last epoch when started again with the same name
         keras.callbacks.BackupAndRestore(run_dir / "backup" / name),
         keras.callbacks.TensorBoard(log_dir / name),
@@ -190,8 +191,12 @@ def run(args):
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    record_settings("ae_mnist.train", args, rule_breaks(args))
-    return run(args)
+    settings = record_settings("ae_mnist.train", args, rule_breaks(args))
+    args.run_name = args.run_name or default_run_name()
+    run_dir, _, _ = open_run("ae_mnist", args.run_name, settings, args.resume, args.overwrite)
+    result = run(args)
+    finish_run(run_dir)
+    return result
 
 
 if __name__ == "__main__":

@@ -51,6 +51,20 @@ def data_dir(explicit=None):
                     "(see README, 'Getting the data')")
 
 
+def add_run_arguments(parser, package, resume=True):
+    """--run-name and --overwrite (and --resume), as every command that writes a run folder has
+    them; common.runs.open_run applies them."""
+    parser.add_argument("--run-name", default=None,
+                        help=f"run folder runs/{package}/RUN_NAME/ (may contain '/'); default: a "
+                             "timestamp. A folder holding a finished run is never written into")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="if RUN_NAME holds a run, move it to RUN_NAME.old-<time> and start afresh")
+    if resume:
+        parser.add_argument("--resume", action="store_true",
+                            help="continue the unfinished (interrupted) run RUN_NAME; an error if "
+                                 "there is none. The same command again continues it too")
+
+
 def positive(kind=int):
     """argparse type: a number > 0 (so `--bottleneck 0` is a one-line argparse error)."""
     def parse(text):

@@ -9,7 +9,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the headless backend)
 import numpy as np  # noqa: E402
 
-from common.runs import settings_footer  # noqa: E402
+from common.runs import atomic_write, settings_footer  # noqa: E402
 
 
 def save_figure(fig, path, dpi=150):
@@ -22,7 +22,8 @@ def save_figure(fig, path, dpi=150):
         width = fig.get_size_inches()[0]  # ~ 14 characters per inch at 6.5 pt: wrap to the figure
         fig.text(0.01, -0.01, textwrap.fill(footer, max(40, int(width * 16))), ha="left", va="top",
                  fontsize=6.5, color="0.35", transform=fig.transFigure)
-    fig.savefig(path, dpi=dpi, bbox_inches="tight", facecolor="white")
+    with atomic_write(path) as temporary:
+        fig.savefig(temporary, dpi=dpi, bbox_inches="tight", facecolor="white")
     plt.close(fig)
     return path
 
@@ -82,10 +83,10 @@ def draw_latent_grid(ax, images, box, title, xlabel="latent z1", ylabel="latent 
 
 
 def read_history(path):
-    """history.csv written by keras.callbacks.CSVLogger -> {column: [floats]}."""
+    """history.csv written by common.callbacks.HistoryCSV -> {column: [floats]}."""
     with open(path) as f:
         rows = list(csv.DictReader(f))
-    # Keras's CSVLogger writes "NA" val_ columns when there is no validation data: leave them out
+    # columns logged in only some epochs are "NA" in the others: leave them out
     return {key: [float(row[key]) for row in rows] for key in (rows[0] if rows else {})
             if all(row[key] not in ("NA", "") for row in rows)}
 

@@ -13,6 +13,7 @@ import numpy as np
 from PIL import Image, ImageFile, ImageOps
 
 from common.cli import UserError
+from common.runs import atomic_write
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm"}
 Image.MAX_IMAGE_PIXELS = 200_000_000  # allow big photos; they are reduced while decoding
@@ -115,13 +116,13 @@ def load_image_folder(folder, size, limit=None, seed=0):
 
 
 def save_image(path, image):
-    """Write float RGB in [0, 1] (or uint8) as PNG/JPEG; creates the folder."""
+    """Write float RGB in [0, 1] (or uint8) as PNG/JPEG, atomically; creates the folder."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     image = np.asarray(image)
     if image.dtype != np.uint8:
         image = np.clip(image * 255.0 + 0.5, 0, 255).astype(np.uint8)
     if image.ndim == 3 and image.shape[-1] == 1:
         image = image[..., 0]
-    Image.fromarray(image).save(path)
+    with atomic_write(path) as temporary:
+        Image.fromarray(image).save(temporary)
     return path

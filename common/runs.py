@@ -1,17 +1,30 @@
-"""Run folders and what every run writes: runs/<package>/<run-name>/ and logs/<package>/<run-name>/."""
+"""Run folders and what every run writes: runs/<package>/<run-name>/ and logs/<package>/<run-name>/.
+
+One rule keeps a student's trained models safe (open_run): a folder holding a finished run is never
+written into again, an unfinished one is continued only by the same settings, and every file that
+matters is written to a temporary name and renamed (atomic_write), so a kill at any moment leaves
+the old file or the new one, never half of one.
+"""
+import contextlib
 import json
 import math
+import os
 import time
 from pathlib import Path
 
 import numpy as np
+
+from common.cli import UserError
+
+RUN_FILE = "run.json"  # in every run folder: the command, its settings, and whether it finished
 
 
 # What this process's command was run with: stamped on every figure (common.figures.save_figure)
 # and written into every metrics.json (write_metrics), so no result is separated from its settings.
 RECORDED = {}
 _NOT_SETTINGS = ("data_dir", "run_name", "out", "content_dir", "style_dir", "mnist_path",
-                 "vgg_weights", "inception_weights", "probe_content", "probe_style", "resume", "content", "style")
+                 "vgg_weights", "inception_weights", "probe_content", "probe_style", "resume",
+                 "overwrite", "content", "style")
 
 
 def record_settings(prog, args, rule_breaks=()):
@@ -44,6 +57,91 @@ def default_run_name():
     return time.strftime("%Y%m%d-%H%M%S")
 
 
+@contextlib.contextmanager
+def atomic_write(path):
+    """Yield a temporary path beside `path` (its name ends like `path`'s, so Keras and PIL accept
+    it); when the block ends without error, rename it onto `path`."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".tmp-{os.getpid()}-{path.name}")
+    try:
+        yield temporary
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def write_text(path, text):
+    """Path.write_text, atomically."""
+    with atomic_write(path) as temporary:
+        temporary.write_text(text)
+    return Path(path)
+
+
+def _state(run_dir):
+    """The run.json of a folder; {"finished": True} for a folder with files but no run.json (made
+    by hand or by an older version: never written into); None for no folder or an empty one."""
+    if (run_dir / RUN_FILE).is_file():
+        return json.loads((run_dir / RUN_FILE).read_text())
+    if run_dir.is_dir() and any(run_dir.iterdir()):
+        return {"finished": True}
+    return None
+
+
+def open_run(package, run_name, settings, resume=False, overwrite=False, root="."):
+    """Create or reopen runs/<package>/<run-name>/ (and its logs/ folder) by the rule above:
+    - no such run: a fresh folder (with `resume`, an error: there is nothing to continue);
+    - a finished run: an error naming the two ways on; `overwrite` first moves the folder (and its
+      logs) aside to <name>.old-<time>, so nothing is deleted;
+    - an unfinished run (killed or interrupted): continued when its recorded settings equal
+      `settings`, else an error naming the settings that differ.
+    Returns (run_dir, log_dir, continuing)."""
+    run_name = run_name or default_run_name()
+    run_dir, log_dir = (Path(root) / top / package / run_name for top in ("runs", "logs"))
+    state = _state(run_dir)
+    ways = f"choose another --run-name, or add --overwrite (it moves {run_dir} to {run_name}.old-<time>)"
+    if state is not None and overwrite:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        for folder in (run_dir, log_dir):
+            if folder.exists():
+                folder.rename(folder.with_name(f"{folder.name}.old-{stamp}"))
+        print(f"--overwrite: the earlier run is kept as {run_dir}.old-{stamp}")
+        state = None
+    if state is None:
+        if resume:
+            raise UserError(f"--resume: {run_dir} holds no unfinished run to continue "
+                            "(leave out --resume to start one)")
+        run_dir.mkdir(parents=True, exist_ok=True)
+        log_dir.mkdir(parents=True, exist_ok=True)
+        write_text(run_dir / RUN_FILE, json.dumps(
+            {"command": RECORDED.get("command"), "settings": _jsonable(settings), "finished": False,
+             "started": time.strftime("%Y-%m-%d %H:%M:%S")}, indent=2) + "\n")
+        return run_dir, log_dir, False
+    if state.get("finished"):
+        raise UserError(f"{run_dir} holds a finished run: {ways}")
+    recorded, wanted = state.get("settings", {}), json.loads(json.dumps(_jsonable(settings)))
+    differ = [f"{k} {recorded.get(k)} -> {wanted.get(k)}" for k in sorted(set(recorded) | set(wanted))
+              if recorded.get(k) != wanted.get(k)]
+    if differ:
+        raise UserError(f"{run_dir} holds an unfinished run with other settings ({'; '.join(differ)}): "
+                        f"repeat its command to continue it, or {ways}")
+    log_dir.mkdir(parents=True, exist_ok=True)
+    print(f"continuing the unfinished run in {run_dir}")
+    return run_dir, log_dir, True
+
+
+def finish_run(run_dir):
+    """Mark the run finished: from now on open_run refuses to write into it."""
+    state = _state(Path(run_dir)) or {}
+    state.update(finished=True, ended=time.strftime("%Y-%m-%d %H:%M:%S"))
+    write_text(Path(run_dir) / RUN_FILE, json.dumps(state, indent=2) + "\n")
+
+
+def is_finished(run_dir):
+    state = _state(Path(run_dir))
+    return bool(state and state.get("finished"))
+
+
 def run_dirs(package, run_name=None, root="."):
     """Create and return (run_dir, log_dir) for one run. TensorBoard: `tensorboard --logdir logs`."""
     run_name = run_name or default_run_name()
@@ -61,7 +159,7 @@ def save_model_summary(path, *models):
         model.summary(print_fn=lambda line, *a, **k: lines.append(line), expand_nested=True)
         lines.append("")
     text = "\n".join(lines)
-    Path(path).write_text(text)
+    write_text(path, text)
     return text
 
 
@@ -86,7 +184,7 @@ def write_metrics(path, metrics, merge=True):
     path = Path(path)
     existing = json.loads(path.read_text()) if merge and path.is_file() else {}
     existing.update(_jsonable({"run": dict(RECORDED), **metrics} if RECORDED else metrics))
-    path.write_text(json.dumps(existing, indent=2, sort_keys=True) + "\n")
+    write_text(path, json.dumps(existing, indent=2, sort_keys=True) + "\n")
     return existing
 
 

@@ -5,8 +5,15 @@ import tensorflow as tf
 from keras import ops
 
 from common.figures import image_grid
+from common.runs import atomic_write
 from gan_dogs.data import to_unit
 from gan_dogs.figures import stages_figure
+
+
+def save_model(model, path):
+    """model.save(path) (a .keras file), atomically."""
+    with atomic_write(path) as temporary:
+        model.save(temporary)
 
 
 class GANMonitor(keras.callbacks.Callback):
@@ -28,15 +35,15 @@ class GANMonitor(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         epoch += 1
         generator = self.model.generator
-        generator.save(self.run_dir / "generator.keras")
+        save_model(generator, self.run_dir / "generator.keras")
         images = self._generate()
         with self.writer.as_default():
             tf.summary.image("generated (fixed z)", images, step=epoch, max_outputs=len(images))
         self.writer.flush()
         if epoch in self.snapshot_epochs:
-            generator.save(self.run_dir / f"generator_epoch_{epoch:03d}.keras")
-            np.save(self.run_dir / "snapshots" / f"epoch_{epoch:03d}.npy",
-                    (images * 255 + 0.5).astype(np.uint8))
+            save_model(generator, self.run_dir / f"generator_epoch_{epoch:03d}.keras")
+            with atomic_write(self.run_dir / "snapshots" / f"epoch_{epoch:03d}.npy") as temporary:
+                np.save(temporary, (images * 255 + 0.5).astype(np.uint8))
             image_grid([images], self.run_dir / f"generated_epoch_{epoch:03d}.png",
                        f"Generated dogs after epoch {epoch} (fixed latent batch)")
 

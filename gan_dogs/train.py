@@ -10,16 +10,16 @@ discriminator), history.csv, loss.png, metrics.json. TensorBoard: logs/gan_dogs/
 finished epoch when started again with the same --run-name.
 """
 import argparse
-import shutil
 import time
 
 import keras
 import numpy as np
 
-from common.cli import UserError, positive, positive_int_list, run_cli, set_seed
+from common.cli import UserError, add_run_arguments, positive, positive_int_list, run_cli, set_seed
+from common.callbacks import HistoryCSV, WeightsCheckpoint
 from common.distribute import training_strategy
 from common.figures import loss_curves, read_history
-from common.runs import record_settings, run_dirs, save_model_summary, write_metrics
+from common.runs import finish_run, open_run, record_settings, save_model_summary, write_metrics
 from gan_dogs import data
 from gan_dogs.callbacks import GANMonitor
 from gan_dogs.model import GAN, build_discriminator, build_generator, upsamplings
@@ -65,9 +65,7 @@ def parse_args(argv=None):
     parser.add_argument("--data-dir", default=None,
                         help="data folder holding dogs/ (default: $DATA_DIR, ./data, ../shared/data)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--run-name", default=None,
-                        help="output folder runs/gan_dogs/<run-name>/ (may contain '/'; "
-                             "default: a timestamp)")
+    add_run_arguments(parser, "gan_dogs")
     args = parser.parse_args(argv)
     if max(args.snapshot_epochs) > args.epochs:
         parser.error(f"--snapshot-epochs {max(args.snapshot_epochs)} is after the last epoch "
@@ -77,18 +75,18 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    record_settings("gan_dogs.train", args, rule_breaks(args))
-    train(args)
+    settings = record_settings("gan_dogs.train", args, rule_breaks(args))
+    train(args, settings)
 
 
-def train(args):
+def train(args, settings):
     set_seed(args.seed)
-    run_dir, log_dir = run_dirs("gan_dogs", args.run_name)
     x_train, _ = data.load_dogs(args.data_dir, image_size=args.image_size,
                                 val_fraction=args.val_fraction, limit=args.limit, seed=args.seed)
     if len(x_train) < args.batch_size:
         raise UserError(f"only {len(x_train)} training photos, fewer than --batch-size "
                         f"{args.batch_size}")
+    run_dir, log_dir, _ = open_run("gan_dogs", args.run_name, settings, args.resume, args.overwrite)
     print(f"training on {len(x_train)} photos of {args.image_size}x{args.image_size}")
 
     latents = np.random.default_rng(args.seed).standard_normal((10, args.latent_dim)).astype("float32")
@@ -100,15 +98,12 @@ def train(args):
                     g_optimizer=keras.optimizers.Adam(args.learning_rate, beta_1=0.5))
         gan(latents[:1])  # builds the GAN, which BackupAndRestore needs before fit
     save_model_summary(run_dir / "model_summary.txt", generator, discriminator)
-    backup = run_dir / "backup"
-    if not backup.exists():  # a fresh run: drop snapshots an earlier run of this name left
-        shutil.rmtree(run_dir / "snapshots", ignore_errors=True)
     callbacks = [
         keras.callbacks.TerminateOnNaN(),
-        keras.callbacks.BackupAndRestore(str(backup)),
+        keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
         GANMonitor(latents, args.snapshot_epochs, run_dir, log_dir),
-        keras.callbacks.ModelCheckpoint(str(run_dir / "gan.weights.h5"), save_weights_only=True),
-        keras.callbacks.CSVLogger(str(run_dir / "history.csv"), append=backup.exists()),
+        WeightsCheckpoint(run_dir / "gan.weights.h5"),
+        HistoryCSV(run_dir / "history.csv"),
         keras.callbacks.TensorBoard(str(log_dir)),
     ]
     start = time.time()
@@ -127,6 +122,7 @@ def train(args):
         "train_images": len(x_train), "val_fraction": args.val_fraction, "seed": args.seed,
         "limit": args.limit, "train_seconds": round(seconds, 1),
         **{f"final_{k}": v for k, v in last.items()}})
+    finish_run(run_dir)
     print(f"done in {seconds:.0f} s; images in {run_dir}/stages.png")
 
 

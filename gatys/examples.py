@@ -11,10 +11,10 @@ runs/adain/**/decoder_final.weights.h5) is found.
 import argparse
 from pathlib import Path
 
-from common.cli import UserError, data_dir, run_cli
+from common.cli import UserError, add_run_arguments, data_dir, run_cli
 from common.figures import image_grid, read_history
 from common.images import load_image
-from common.runs import record_settings, run_dirs, write_metrics
+from common.runs import finish_run, open_run, record_settings, write_metrics
 from gatys.figures import init_figures
 from gatys.stylize import add_loss_flags, load_pair, loss_options, stylize
 
@@ -52,16 +52,16 @@ def parse_args(argv=None):
     p.add_argument("--adain-decoder", default=None,
                    help="AdaIN decoder weights for the comparison figure (default: newest "
                         "runs/adain/**/decoder_final.weights.h5; skipped if none)")
-    p.add_argument("--run-name", default=None, help="run folder runs/gatys/<run-name>/")
+    add_run_arguments(p, "gatys", resume=False)
     return p.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
-    record_settings("gatys.examples", args)
+    settings = record_settings("gatys.examples", args)
     examples = data_dir(args.data_dir) / "adain_examples"
     decoder = find_adain_decoder(args.adain_decoder)  # before the long runs: a bad path fails now
-    run_dir, _ = run_dirs("gatys", args.run_name)
+    run_dir, _, _ = open_run("gatys", args.run_name, settings, overwrite=args.overwrite)
     options = {**loss_options(args), "init": "content"}
     rows, summary = [], {}
     for content_name, style_name in PAIRS:
@@ -94,6 +94,7 @@ def main(argv=None):
     else:
         print("no AdaIN decoder found: skipped the Gatys-vs-AdaIN figure (train adain first)")
     write_metrics(run_dir / "metrics.json", summary, merge=False)
+    finish_run(run_dir)
     print(f"results in {run_dir}")
 
 

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from common.cli import UserError, float_list, non_negative, positive, run_cli, set_seed
+from common.cli import UserError, add_run_arguments, float_list, non_negative, positive, run_cli, set_seed
 from common.images import load_image, resize_short_side, save_image
+from common.runs import atomic_write, finish_run, open_run, record_settings, write_metrics
 
 DEFAULT_STYLE_LAYERS = "relu1_1,relu2_1,relu3_1,relu4_1,relu5_1"
 
@@ -117,7 +118,6 @@ def stylize(content_path, style_path, out_dir, size=256, steps=200, init="conten
     """Run one style transfer and write its files to `out_dir`; return the metrics dict."""
     import keras
 
-    from common.runs import write_metrics
     from gatys.figures import loss_figure, result_figure
 
     set_seed(seed)
@@ -151,7 +151,7 @@ def stylize(content_path, style_path, out_dir, size=256, steps=200, init="conten
 
 def write_history(path, history):
     """One row per loss-and-gradient evaluation: step, total, content, style, tv."""
-    with open(path, "w", newline="") as f:
+    with atomic_write(path) as temporary, open(temporary, "w", newline="") as f:
         writer = csv.DictWriter(f, ["step", "total", "content", "style", "tv"])
         writer.writeheader()
         writer.writerows({"step": i, **h} for i, h in enumerate(history, 1))
@@ -185,18 +185,17 @@ def add_loss_flags(p, init=True):
 
 
 def main(argv=None):
-    from common.runs import record_settings, run_dirs
     p = argparse.ArgumentParser(prog="python -m gatys.stylize", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--content", required=True, help="content photo")
     p.add_argument("--style", required=True, help="style painting")
     add_loss_flags(p)
-    p.add_argument("--run-name", default=None,
-                   help="run folder runs/gatys/<run-name>/ (default: a timestamp)")
+    add_run_arguments(p, "gatys", resume=False)
     args = p.parse_args(argv)
-    record_settings("gatys.stylize", args)
-    run_dir, _ = run_dirs("gatys", args.run_name)
+    settings = record_settings("gatys.stylize", args)
+    run_dir, _, _ = open_run("gatys", args.run_name, settings, overwrite=args.overwrite)
     metrics = stylize(args.content, args.style, run_dir, **loss_options(args))
+    finish_run(run_dir)
     print(f"final loss {metrics['final_loss']['total']:.4g} after {metrics['steps']} steps "
           f"({metrics['seconds_per_step']:.2f} s/step); result in {run_dir}")
     return metrics

@@ -3,6 +3,7 @@
 All with random VGG weights (pretrained=False) and tiny images, so nothing is downloaded.
 """
 import csv
+import json
 
 import keras
 import numpy as np
@@ -131,16 +132,34 @@ def test_resume_continues_at_the_right_step_and_lr(data, tmp_path, monkeypatch, 
     monkeypatch.setattr(adain.callbacks.DecoderCheckpoints, "on_train_batch_end", original)
     backup = tmp_path / "runs/adain/r/backup"
     assert backup.is_dir()
-    with pytest.raises(UserError, match="--resume"):
-        train.main(args)
+    with pytest.raises(UserError, match=r"other settings \(lr_decay 0.5 -> 0.25\)"):
+        train.main(args + ["--lr-decay", "0.25"])  # an unfinished run continues only as it began
     capsys.readouterr()
     train.main(args + ["--resume"])
     out = capsys.readouterr().out
     assert "step 6/6" in out and "step 3/6" not in out  # resumed after the step-3 backup
     with open("runs/adain/r/history.csv") as f:
         rows = list(csv.DictReader(f))
+    assert [row["epoch"] for row in rows] == ["0", "1"]  # every epoch once
     assert float(rows[-1]["learning_rate"]) == pytest.approx(1e-4 / (1 + 0.5 * 6), rel=1e-4)
     assert not backup.exists()
+
+
+def test_a_finished_run_is_never_written_into(data, tmp_path, capsys):
+    args = data + ["--steps", "2", "--checkpoints", "1.0", "--run-name", "done"]
+    run = train.main(args)
+    kept = {name: (run / name).read_bytes() for name in ("metrics.json", "decoder_final.weights.h5")}
+    with pytest.raises(UserError, match="holds a finished run: choose another --run-name, or add --overwrite"):
+        train.main(args)
+    with pytest.raises(UserError, match="holds a finished run"):
+        train.main(args + ["--resume"])
+    assert {name: (run / name).read_bytes() for name in kept} == kept
+    with pytest.raises(UserError, match="--resume: .*never-ran holds no unfinished run"):
+        train.main(data + ["--steps", "2", "--run-name", "never-ran", "--resume"])
+    train.main(args + ["--overwrite"])  # moves the finished run aside, then trains afresh
+    moved = [p for p in run.parent.iterdir() if p.name.startswith("done.old-")]
+    assert len(moved) == 1 and (moved[0] / "metrics.json").read_bytes() == kept["metrics.json"]
+    assert json.loads((run / "run.json").read_text())["finished"] is True
 
 
 def test_bad_input_is_one_line_errors(data, tmp_path):

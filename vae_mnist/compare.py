@@ -10,7 +10,8 @@ importance-weighted log-likelihood per prior.
 import argparse
 
 from common.cli import run_cli
-from common.runs import default_run_name, record_settings, run_dirs, write_metrics
+from common.runs import (default_run_name, finish_run, open_run, record_settings, write_metrics,
+                         write_text)
 from vae_mnist import figures
 from vae_mnist.model import PRIORS
 from vae_mnist.train import add_training_args, prior_title, train_vae
@@ -58,9 +59,9 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    record_settings("vae_mnist.compare", args, rule_breaks(args))
+    settings = record_settings("vae_mnist.compare", args, rule_breaks(args))
     run_name = args.run_name or default_run_name()
-    run_dir, _ = run_dirs("vae_mnist", run_name)
+    run_dir, _, _ = open_run("vae_mnist", run_name, settings, args.resume, args.overwrite)
 
     posterior_panels, grid_panels, vaes, metrics = [], [], {}, {}
     for prior in args.priors:
@@ -78,11 +79,12 @@ def main(argv=None):
     figures.prior_samples(vaes, run_dir / "prior_samples.png")
     table = comparison_table({prior_title(p, args.components): metrics[p] for p in args.priors},
                              args.iw_samples)
-    (run_dir / "comparison.md").write_text(
-        f"Test set ({metrics[args.priors[0]]['test_images']} images), {args.epochs} epochs, "
-        f"K = {args.components}; per image, in nats; lower -ELBO and higher log-likelihood are "
-        f"better.\n\n" + table)
+    write_text(run_dir / "comparison.md",
+               f"Test set ({metrics[args.priors[0]]['test_images']} images), {args.epochs} epochs, "
+               f"K = {args.components}; per image, in nats; lower -ELBO and higher log-likelihood "
+               f"are better.\n\n" + table)
     write_metrics(run_dir / "metrics.json", metrics, merge=False)
+    finish_run(run_dir)
     print(table)
 
 

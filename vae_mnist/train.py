@@ -14,10 +14,12 @@ import keras
 import numpy as np
 from keras import ops
 
-from common.cli import UserError, positive, run_cli, set_seed
+from common.cli import UserError, add_run_arguments, positive, run_cli, set_seed
+from common.callbacks import HistoryCSV, WeightsCheckpoint
 from common.distribute import training_strategy
 from common.figures import loss_curves
-from common.runs import record_settings, run_dirs, save_model_summary, write_metrics
+from common.runs import (default_run_name, finish_run, open_run, record_settings, run_dirs,
+                         save_model_summary, write_metrics)
 from vae_mnist import data, figures
 from vae_mnist.model import PRIORS, VAE, build_decoder, build_encoder, build_prior
 
@@ -40,9 +42,7 @@ def add_training_args(parser):
     parser.add_argument("--limit", type=positive(int), default=None,
                         help="use only the first N training and test images (smoke tests)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--run-name", default=None,
-                        help="output folder runs/vae_mnist/<run-name>/ (may contain '/'; "
-                             "default: a timestamp)")
+    add_run_arguments(parser, "vae_mnist")
 
 
 def prior_title(prior, components):
@@ -79,8 +79,8 @@ def train_vae(prior, run_name, components=10, latent_dim=2, epochs=50, batch_siz
     callbacks = [
         keras.callbacks.TerminateOnNaN(),
         keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
-        keras.callbacks.ModelCheckpoint(str(run_dir / "vae.weights.h5"), save_weights_only=True),
-        keras.callbacks.CSVLogger(str(run_dir / "history.csv")),
+        WeightsCheckpoint(run_dir / "vae.weights.h5"),
+        HistoryCSV(run_dir / "history.csv"),
         keras.callbacks.TensorBoard(str(log_dir)),
     ]
     start = time.time()
@@ -132,11 +132,14 @@ def main(argv=None):
                         help="skip the figures (allows --latent-dim other than 2)")
     add_training_args(parser)
     args = parser.parse_args(argv)
-    record_settings("vae_mnist.train", args,
-                    [] if args.latent_dim == 2 else [f"latent dimension {args.latent_dim}, not 2"])
+    settings = record_settings("vae_mnist.train", args, [] if args.latent_dim == 2 else
+                               [f"latent dimension {args.latent_dim}, not 2"])
+    args.run_name = args.run_name or default_run_name()
+    run_dir, _, _ = open_run("vae_mnist", args.run_name, settings, args.resume, args.overwrite)
     train_vae(args.prior, args.run_name, args.components, args.latent_dim, args.epochs,
               args.batch_size, args.learning_rate, args.iw_samples, args.limit, args.seed,
               plots=not args.no_plots)
+    finish_run(run_dir)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,59 @@
+"""Training callbacks every trainer uses: the weights and the history, written atomically.
+
+Keras's ModelCheckpoint and CSVLogger write in place, so a kill during a write leaves a truncated
+.weights.h5 or a half line in history.csv (which a resumed run then appends after). These write a
+temporary file and rename it (common.runs.atomic_write).
+"""
+import csv
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from common.runs import atomic_write
+
+
+def save_weights(model, path):
+    """model.save_weights(path), atomically."""
+    with atomic_write(path) as temporary:
+        model.save_weights(temporary)
+
+
+class WeightsCheckpoint(keras.callbacks.Callback):
+    """After every epoch: the model's weights to `path` (replacing the previous epoch's)."""
+
+    def __init__(self, path):
+        super().__init__()
+        self.path = Path(path)
+
+    def on_epoch_end(self, epoch, logs=None):
+        save_weights(self.model, self.path)
+
+
+class HistoryCSV(keras.callbacks.Callback):
+    """One row per epoch ('epoch', then the logs) in `path`, the whole file rewritten each epoch.
+    A resumed run (BackupAndRestore restarts at epoch k) keeps the rows of epochs 0..k-1 and
+    drops any later ones an interrupted run logged, so no epoch is missing or twice."""
+
+    def __init__(self, path):
+        super().__init__()
+        self.path = Path(path)
+
+    def on_train_begin(self, logs=None):
+        self.rows, self.trimmed = [], False
+        if self.path.is_file():
+            with open(self.path) as f:
+                self.rows = list(csv.DictReader(f))
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if not self.trimmed:  # the first epoch of this fit: where a resumed run restarts
+            self.rows = [row for row in self.rows if int(row["epoch"]) < epoch]
+            self.trimmed = True
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.rows.append({"epoch": epoch, **{k: float(np.asarray(v)) for k, v in (logs or {}).items()}})
+        columns = ["epoch"] + sorted({k for row in self.rows for k in row} - {"epoch"})
+        with atomic_write(self.path) as temporary, open(temporary, "w", newline="") as f:
+            writer = csv.DictWriter(f, columns, restval="NA")
+            writer.writeheader()
+            writer.writerows(self.rows)
