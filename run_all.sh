@@ -7,7 +7,8 @@ STEPS=(ae_mnist adain ae_dogs vae_mnist gan_dogs gatys)   # in the order they ru
 
 usage() {
   cat <<EOF
-usage: ./run_all.sh [--cpu | --gpu | --quick] [--dry-run] [--only STEP[,STEP]] [--data-dir DIR]
+usage: ./run_all.sh [--cpu | --gpu | --quick] [--dry-run] [--overwrite] [--only STEP[,STEP]]
+                    [--data-dir DIR]
        ./run_all.sh --tests [PYTEST ARGS...]
        ./run_all.sh --setup | --help
 
@@ -15,7 +16,8 @@ Creates .venv and installs requirements.txt on first use (later calls install no
 requirements.txt changed), then runs each assignment step and copies its figures and metrics to
 results/PROFILE/STEP/, with results/PROFILE/summary.md listing them all. Each step's run folder
 is runs/STEP/PROFILE/; TensorBoard logs are under logs/ (tensorboard --logdir logs). Finished work
-is kept: the same command again continues where an interrupted run stopped.
+is kept: the same command again continues where an interrupted run stopped, and says so when
+everything is finished.
 
 Profiles (named after the machine you have):
   --cpu            meets every requirement of the assignment texts (AdaIN 10,000 iterations, GAN
@@ -28,6 +30,7 @@ Profiles (named after the machine you have):
                    (they do not meet the assignment's settings)
                    default: --gpu when nvidia-smi sees a GPU, else --cpu
   --dry-run        print each step's commands and estimated time on this machine; run nothing
+  --overwrite      run finished steps again (their run folders move to NAME.old-<time>)
   --only STEPS     comma-separated subset of: ${STEPS[*]}
   --data-dir DIR   the data folder (default: \$DATA_DIR, ./data, then ../shared/data)
   --tests          run the test suite (pytest); extra arguments go to pytest
@@ -40,11 +43,13 @@ PROFILE=auto
 ONLY="$(IFS=,; echo "${STEPS[*]}")"
 ACTION=run
 DRY_RUN=()
+OVERWRITE=()
 PYTEST_ARGS=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --cpu|--gpu|--quick|--full) PROFILE="${1#--}" ;;
     --dry-run) DRY_RUN=(--dry-run) ;;
+    --overwrite) OVERWRITE=(--overwrite) ;;
     --only) [ $# -ge 2 ] || { echo "error: --only needs a list of steps" >&2; usage >&2; exit 2; }
             ONLY="$2"; shift ;;
     --only=*) ONLY="${1#--only=}" ;;
@@ -82,7 +87,7 @@ setup() {
 # a dry run answers at once, before .venv exists).
 if [ "$ACTION" = run ] && [ ${#DRY_RUN[@]} -gt 0 ]; then
   PY=.venv/bin/python; [ -x "$PY" ] || PY="${PYTHON:-python3}"
-  exec "$PY" -m common.profiles --profile "$PROFILE" --only "$ONLY" --dry-run
+  exec "$PY" -m common.profiles --profile "$PROFILE" --only "$ONLY" --dry-run "${OVERWRITE[@]}"
 fi
 setup
 PY=.venv/bin/python
@@ -90,4 +95,4 @@ case "$ACTION" in
   setup) echo "== .venv is ready"; exit 0 ;;
   tests) exec "$PY" -m pytest -q tests "${PYTEST_ARGS[@]}" ;;
 esac
-exec "$PY" -m common.profiles --profile "$PROFILE" --only "$ONLY"
+exec "$PY" -m common.profiles --profile "$PROFILE" --only "$ONLY" "${OVERWRITE[@]}"

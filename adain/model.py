@@ -6,6 +6,8 @@
 over phi_i = relu1_1, relu2_1, relu3_1, relu4_1 (assignment 3, question 2). As in the pytorch-AdaIN
 reference, each norm is a mean squared error (nn.MSELoss), so the loss does not grow with the image size.
 """
+import warnings
+
 import keras
 from keras import layers, ops
 
@@ -159,7 +161,9 @@ def load_decoder(path):
                         "checkpoints are runs/adain/<run>/decoder_*.weights.h5)")
     decoder = build_decoder()
     try:
-        decoder.load_weights(path)
+        with warnings.catch_warnings():  # a wrong file also warns, at length, before it raises
+            warnings.simplefilter("ignore")
+            decoder.load_weights(path)
     except Exception as err:  # h5py/Keras raise many types for a wrong or broken file  # noqa: BLE001
         raise UserError(f"cannot load decoder weights from {path}: {str(err).splitlines()[0]}") from err
     return decoder

@@ -10,13 +10,18 @@ N_SHOW = 9
 NOISE_SCALES = (0.25, 0.5, 1.0, 2.0)  # noise std in units of the codes' standard deviation
 
 
-def latent_experiments(encoder, decoder, train, val, run_dir, noise_variance=0.0, n_fit=256, seed=0):
+def check_enough_images(train, val, n_fit):
+    """The one-line error for too few photos, raised before any training (not after it)."""
     if len(val) < N_SHOW:
         raise UserError(f"only {len(val)} held-out image(s); the figures need {N_SHOW}: "
                         "raise --val-fraction or use more photos")
     if len(train) < n_fit:
         raise UserError(f"asked to fit the Gaussian to {n_fit} images but only {len(train)} "
                         "training images: lower --n-fit or use more photos")
+
+
+def latent_experiments(encoder, decoder, train, val, run_dir, noise_variance=0.0, n_fit=256, seed=0):
+    check_enough_images(train, val, n_fit)
     rng = np.random.default_rng(seed)
     name = f"noise variance {noise_variance:g}" if noise_variance else "plain autoencoder"
 

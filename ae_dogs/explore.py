@@ -11,7 +11,7 @@ every model shares the same held-out split.
 import argparse
 
 from ae_dogs.data import load_dogs
-from ae_dogs.experiments import latent_experiments
+from ae_dogs.experiments import check_enough_images, latent_experiments
 from ae_dogs.figures import models_rows
 from ae_dogs.train import add_data_arguments, rule_breaks, train_model
 from common.cli import UserError, float_list, run_cli
@@ -51,6 +51,7 @@ def main(argv=None):
     settings = record_settings("ae_dogs.explore", args, rule_breaks(args))
     run_name = args.run_name or default_run_name()
     train, val = load_dogs(args.data_dir, args.image_size, args.val_fraction, args.limit, args.seed)
+    check_enough_images(train, val, args.n_fit)
     root, _, _ = open_run("ae_dogs", run_name, settings, args.resume, args.overwrite)
     summary, samples, recons = {}, {}, {}
     for variance in [0.0] + args.noise_variances:

@@ -18,7 +18,7 @@ import numpy as np
 import tensorflow as tf
 
 from ae_dogs.data import load_dogs
-from ae_dogs.experiments import latent_experiments
+from ae_dogs.experiments import check_enough_images, latent_experiments
 from ae_dogs.model import build_autoencoder
 from common.cli import add_run_arguments, non_negative, positive, run_cli, set_seed
 from common.callbacks import HistoryCSV, WeightsCheckpoint
@@ -131,6 +131,7 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     settings = record_settings("ae_dogs.train", args, rule_breaks(args))
     train, val = load_dogs(args.data_dir, args.image_size, args.val_fraction, args.limit, args.seed)
+    check_enough_images(train, val, args.n_fit)
     run_dir, log_dir, _ = open_run("ae_dogs", args.run_name, settings, args.resume, args.overwrite)
     encoder, decoder, metrics = train_model(train, val, run_dir, log_dir, args.noise_variance,
                                             args.epochs, args.batch_size, args.learning_rate, args.seed)

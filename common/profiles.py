@@ -11,8 +11,9 @@ Profiles are named after the machine a student has:
 - gpu:   the reference projects' settings (AdaIN batch 8 of 256-px crops, 512-px Gatys...): a GPU job.
 - quick: a smoke run of about half an hour on a 2-core CPU; labelled QUICK, not for handing in.
 Each step writes runs/<step>/<profile>/ and copies its figures, tables and metrics to
-results/<profile>/<step>/. A command whose output already exists is skipped, so an interrupted
-profile continues where it stopped; step.json in the run folder records the step's wall time.
+results/<profile>/<step>/. A command whose run is finished (common.runs: run.json) or whose output
+file exists is skipped, so an interrupted profile continues where it stopped and a finished one
+says so; --overwrite runs it all again. step.json in the run folder records the step's wall time.
 Only the standard library is used here: `--dry-run` answers in a second, before .venv exists.
 """
 import argparse
@@ -80,12 +81,11 @@ SPEED_FILE = Path("runs/speed.json")  # written by adain.bench: this machine's A
 
 
 def step_plan(step, profile, root="."):
-    """[(argv for `python -m`, output that shows it already ran)], seconds on the reference
-    machine, and how that estimate was made."""
+    """[(argv for `python -m`, what shows it already ran: its run folder, or a file it writes)],
+    seconds on the reference machine, and how that estimate was made."""
     s, run, runs = SETTINGS[profile][step], profile, Path(root) / "runs" / step / profile
     if step == "ae_mnist":
-        return ([(["ae_mnist.compare_l2", "--run-name", run, "--epochs", s["epochs"]],
-                  runs / "comparison.md")],
+        return ([(["ae_mnist.compare_l2", "--run-name", run, "--epochs", s["epochs"]], runs)],
                 3 * s["epochs"] * SECONDS["ae_mnist_epoch"] + 60,
                 f"3 models x {s['epochs']} epochs x {SECONDS['ae_mnist_epoch']} s")
     if step == "adain":
@@ -93,10 +93,8 @@ def step_plan(step, profile, root="."):
         decoder = runs / "decoder_final.weights.h5"
         train = ["adain.train", "--run-name", run, "--steps", s["steps"], "--batch-size", s["batch"],
                  "--image-size", s["crop"], "--load-size", 2 * s["crop"]]
-        if (runs / "backup").is_dir():
-            train.append("--resume")  # an interrupted training continues where it stopped
         per_step = SECONDS[f"adain_step_{s['batch']}x{s['crop']}"]
-        return ([(train, decoder),
+        return ([(train, runs),
                  (["adain.evaluate", "--run", runs], runs / "eval.md"),
                  # part 3: two photos, one style; part 4: another style, alphas of an even ID
                  (["adain.stylize", "--decoder", decoder, "--out", runs / "part3",
@@ -111,11 +109,11 @@ def step_plan(step, profile, root="."):
                 s["steps"] * per_step + SECONDS["adain_after_training"],
                 f"{s['steps']} steps x {per_step} s + {SECONDS['adain_after_training']} s evaluation")
     if step == "ae_dogs":
-        return ([(["ae_dogs.explore", "--run-name", run, "--epochs", s["epochs"]], runs / "psnr_table.md")],
+        return ([(["ae_dogs.explore", "--run-name", run, "--epochs", s["epochs"]], runs)],
                 4 * s["epochs"] * SECONDS["ae_dogs_epoch_64"] + 60,
                 f"4 models x {s['epochs']} epochs x {SECONDS['ae_dogs_epoch_64']} s")
     if step == "vae_mnist":
-        return ([(["vae_mnist.compare", "--run-name", run, "--epochs", s["epochs"]], runs / "comparison.md")],
+        return ([(["vae_mnist.compare", "--run-name", run, "--epochs", s["epochs"]], runs)],
                 3 * (s["epochs"] * SECONDS["vae_epoch"] + SECONDS["vae_evaluation"]),
                 f"3 priors x {s['epochs']} epochs x {SECONDS['vae_epoch']} s")
     if step == "gan_dogs":
@@ -126,7 +124,7 @@ def step_plan(step, profile, root="."):
             * SECONDS["gan_fid_image"]
         return ([(["gan_dogs.train", "--run-name", run, "--epochs", s["epochs"], "--image-size",
                    s["image_size"], "--batch-size", s["batch"], "--snapshot-epochs", s["snapshots"]],
-                  runs / "generator.keras"),
+                  runs),
                  (["gan_dogs.evaluate", "--run-name", run, *reference], runs / "fid.png")],
                 s["epochs"] * per_epoch + fid,
                 f"{s['epochs']} epochs x {per_epoch} s + {fid:.0f} s FID")
@@ -135,7 +133,7 @@ def step_plan(step, profile, root="."):
         compare = ["--adain-decoder", decoder] if decoder.is_file() else []
         per_step = SECONDS[f"gatys_step_{s['size']}"]
         return ([(["gatys.examples", "--run-name", run, "--size", s["size"], "--steps", s["steps"],
-                   *compare], runs / "gatys_examples.png"),
+                   *compare], runs),
                  (["gatys.bench", "--sizes", "256,512", "--repeats", 3, "--out", runs / "bench.json"],
                   runs / "bench.json")],
                 4 * s["steps"] * per_step + 120,
@@ -151,6 +149,18 @@ def speed_factor():
     except (OSError, ValueError, KeyError):
         return 1.0, (f"the reference machine ({REFERENCE_ADAIN_STEP} s per AdaIN step; run "
                      "`python -m adain.bench --train 4x128` once to scale the times to yours)")
+
+
+def done(output):
+    """Has the command that writes `output` finished? A run folder says so in its run.json
+    (common.runs.open_run: an interrupted run's folder exists, unfinished); a file, by existing."""
+    output = Path(output)
+    if output.suffix:
+        return output.exists()
+    try:
+        return json.loads((output / "run.json").read_text()).get("finished", False)
+    except (OSError, ValueError):
+        return False
 
 
 def hours(seconds):
@@ -170,9 +180,17 @@ def collect(step, profile, root="."):
             shutil.copy2(path, target)
 
 
-def run_profile(profile, steps, dry_run=False, root="."):
+def run_profile(profile, steps, dry_run=False, overwrite=False, root="."):
+    """Run (or with dry_run, print) the steps' commands, skipping finished ones; `overwrite` reruns
+    them all, each trainer moving its finished run folder aside to <name>.old-<time>."""
     factor, basis = speed_factor()
     plans = {step: step_plan(step, profile, root) for step in steps}
+    if not overwrite and all(done(output) for commands, _, _ in plans.values()
+                             for _, output in commands):
+        print(f"== profile --{profile} is finished: its results are in "
+              f"{Path(root) / 'results' / profile}/ (summary.md lists them); add --overwrite to "
+              "run it again (finished runs are moved aside, not deleted)")
+        return
     total = sum(seconds for _, seconds, _ in plans.values()) * factor
     print(f"== profile --{profile}: {len(steps)} step(s), about {hours(total)} in all "
           f"(estimated for {basis})")
@@ -185,9 +203,11 @@ def run_profile(profile, steps, dry_run=False, root="."):
         print(f"== step {step} ({profile}): about {hours(seconds * factor)} (reference machine: {how})")
         start = time.time()
         for argv, output in commands:
+            if overwrite and not Path(output).suffix:
+                argv = [*argv, "--overwrite"]
             line = "python -m " + shlex.join(map(str, argv))
-            if Path(output).exists():
-                print(f"   done already ({output} exists): {line}")
+            if not overwrite and done(output):
+                print(f"   done already ({output}): {line}")
                 continue
             print(f"   {line}", flush=True)
             if not dry_run:
@@ -217,7 +237,7 @@ def step_list(text):
     if unknown or not steps:
         raise argparse.ArgumentTypeError(f"unknown step(s) {', '.join(unknown) or '(none)'}; "
                                          f"steps: {','.join(STEPS)}")
-    return steps
+    return [step for step in STEPS if step in steps]  # in the order of STEPS: gatys uses adain's
 
 
 def main(argv=None):
@@ -229,6 +249,8 @@ def main(argv=None):
     p.add_argument("--only", type=step_list, default=STEPS, help="comma-separated steps to run")
     p.add_argument("--dry-run", action="store_true",
                    help="print each step's commands and estimated time, run nothing")
+    p.add_argument("--overwrite", action="store_true",
+                   help="run finished steps again; their run folders move to <name>.old-<time>")
     args = p.parse_args(argv)
     profile = {"full": "gpu"}.get(args.profile, args.profile)
     if profile == "auto":
@@ -236,7 +258,7 @@ def main(argv=None):
         print(f"== no profile given: {'a GPU is visible' if profile == 'gpu' else 'no GPU'}, "
               f"so --{profile}")
     try:
-        run_profile(profile, args.only, args.dry_run)
+        run_profile(profile, args.only, args.dry_run, args.overwrite)
     except subprocess.CalledProcessError as err:
         raise UserError(f"step command failed (exit {err.returncode}): {shlex.join(map(str, err.cmd[1:]))}; "
                         f"fix it and run the same ./run_all.sh again: finished work is kept") from None

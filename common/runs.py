@@ -126,6 +126,8 @@ def open_run(package, run_name, settings, resume=False, overwrite=False, root=".
         raise UserError(f"{run_dir} holds an unfinished run with other settings ({'; '.join(differ)}): "
                         f"repeat its command to continue it, or {ways}")
     log_dir.mkdir(parents=True, exist_ok=True)
+    for leftover in run_dir.rglob(".tmp-*"):  # what a kill during atomic_write left behind
+        leftover.unlink()
     print(f"continuing the unfinished run in {run_dir}")
     return run_dir, log_dir, True
 

@@ -4,6 +4,7 @@ All with random VGG weights (pretrained=False) and tiny images, so nothing is do
 """
 import csv
 import json
+import warnings
 
 import keras
 import numpy as np
@@ -14,7 +15,7 @@ import adain.callbacks
 import adain.model
 from adain import evaluate, stylize, train
 from adain.layers import EPSILON, AdaIN, ReflectionPadding2D
-from adain.model import AdaINModel, build_decoder
+from adain.model import AdaINModel, build_decoder, load_decoder
 from adain.vgg import ADAIN_LAYERS, vgg19_features
 from common.cli import UserError
 
@@ -82,7 +83,8 @@ def test_training_keeps_encoder_frozen_and_loss_falls():
     before = [w.copy() for w in model.encoder.get_weights()]
     first = float(model.compute_losses(*batch)[0])
     import tensorflow as tf
-    model.fit(tf.data.Dataset.from_tensors(batch).repeat(), epochs=1, steps_per_epoch=40, verbose=0)
+    model.fit(tf.data.Dataset.from_tensors(batch).repeat(), epochs=1, steps_per_epoch=40, shuffle=False,
+              verbose=0)
     assert float(model.compute_losses(*batch)[0]) < 0.5 * first
     for old, new in zip(before, model.encoder.get_weights()):
         np.testing.assert_array_equal(old, new)
@@ -192,3 +194,22 @@ def test_stylize_folders_alphas_and_figure(data, tmp_path):
     assert (out / "stylized.png").is_file()
     assert (out / "im0_im1_alpha0.5.jpg").is_file()  # odd last digit: 0.2, 0.5, 0.8
     assert len(list(out.glob("*.jpg"))) == 3 * 2 * 3  # 3 readable contents x 2 styles x 3 alphas
+
+
+@pytest.mark.parametrize("kind", ["other model", "truncated", "empty", "folder"])
+def test_an_unusable_decoder_file_is_one_error_without_warnings(tmp_path, kind):
+    path = tmp_path / "decoder.weights.h5"
+    other = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])  # e.g. an ae_mnist file
+    if kind == "folder":
+        path.mkdir()
+    elif kind == "empty":
+        path.write_bytes(b"")
+    else:
+        other.save_weights(path)
+        if kind == "truncated":
+            path.write_bytes(path.read_bytes()[:1000])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(UserError, match="decoder weights"):
+            load_decoder(path)
+    assert not caught, [str(w.message)[:80] for w in caught]

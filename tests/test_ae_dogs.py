@@ -136,3 +136,15 @@ def test_explore_end_to_end(tmp_path, monkeypatch):
     assert "| plain |" in table and "| noise0.1 |" in table
     assert (root / "samples_by_model.png").is_file() and (root / "reconstructions_by_model.png").is_file()
     assert (tmp_path / "logs" / "ae_dogs" / "tiny" / "plain").is_dir()
+
+
+def test_train_refuses_to_write_into_a_finished_run(tmp_path, monkeypatch, second_run_is_refused):
+    write_photos(tmp_path / "dogs", 30)
+    monkeypatch.chdir(tmp_path)
+    argv = ["--data-dir", str(tmp_path), "--image-size", "16", "--val-fraction", "0.34",
+            "--epochs", "1", "--batch-size", "4", "--n-fit", "4", "--run-name", "once"]
+    with pytest.raises(UserError, match="only 4 held-out image"):  # before training, not after
+        train.main(argv[:4] + ["--val-fraction", "0.15"] + argv[6:])
+    assert not (tmp_path / "runs").exists()
+    train.main(argv)
+    second_run_is_refused(train.main, argv, tmp_path / "runs" / "ae_dogs" / "once")

@@ -117,6 +117,17 @@ def test_compare_l2_end_to_end_writes_every_file(synthetic_mnist, tmp_path, monk
     assert "encoder_dense1 (Dense)" in (plain / "model_summary.txt").read_text()
 
 
+def test_train_refuses_to_write_into_a_finished_run(synthetic_mnist, tmp_path, monkeypatch,
+                                                    second_run_is_refused):
+    monkeypatch.chdir(tmp_path)
+    argv = ["--epochs", "1", "--hidden", "16", "--batch-size", "64", "--grid-size", "5",
+            "--no-denoise", "--run-name", "r1"]
+    train.main(argv)
+    second_run_is_refused(train.main, argv, tmp_path / "runs" / "ae_mnist" / "r1")
+    with pytest.raises(UserError, match="--resume: .* holds no unfinished run"):
+        train.main(argv[:-1] + ["never-ran", "--resume"])
+
+
 def test_sampling_grid_is_uniform_over_the_central_codes():
     codes = np.random.default_rng(0).normal(size=(1000, 2)) * [1.0, 3.0]
     box, grid = train.sampling_grid(codes, 4)

@@ -183,12 +183,15 @@ def fake_dogs(data_dir=None, image_size=64, val_fraction=0.1, limit=None, seed=0
     return x[:72], x[72:]
 
 
-def test_train_cli_writes_snapshots_checkpoints_and_stage_figure(tmp_path, monkeypatch):
+def test_train_cli_writes_snapshots_checkpoints_and_stage_figure(tmp_path, monkeypatch,
+                                                                second_run_is_refused):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(train.data, "load_dogs", fake_dogs)
-    train.main(["--epochs", "2", "--snapshot-epochs", "1,2", "--image-size", "16",
-                "--latent-dim", "8", "--batch-size", "16", "--run-name", "t/one"])
+    argv = ["--epochs", "2", "--snapshot-epochs", "1,2", "--image-size", "16", "--latent-dim", "8",
+            "--batch-size", "16", "--run-name", "t/one"]
+    train.main(argv)
     run = tmp_path / "runs/gan_dogs/t/one"
+    second_run_is_refused(train.main, argv, run)
     for name in ("model_summary.txt", "generator.keras", "generator_epoch_001.keras",
                  "generator_epoch_002.keras", "generated_epoch_001.png", "generated_epoch_002.png",
                  "stages.png", "loss.png", "history.csv", "gan.weights.h5", "metrics.json"):

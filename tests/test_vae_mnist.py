@@ -136,12 +136,14 @@ def test_compare_trains_every_prior_and_writes_table_and_figures(fake_data):
     assert (fake_data / "logs" / "vae_mnist" / "quick" / "t" / "vamp").is_dir()
 
 
-def test_other_latent_sizes_train_without_plots(fake_data):
-    train.main(["--latent-dim", "3", "--no-plots", "--epochs", "1", "--run-name", "d3",
-                "--iw-samples", "100"])
+def test_other_latent_sizes_train_without_plots(fake_data, second_run_is_refused):
+    argv = ["--latent-dim", "3", "--no-plots", "--epochs", "1", "--run-name", "d3", "--iw-samples",
+            "100"]
+    train.main(argv)
     run = fake_data / "runs" / "vae_mnist" / "d3"
     assert json.loads((run / "metrics.json").read_text())["latent_dim"] == 3
     assert not list(run.glob("*.png"))
+    second_run_is_refused(train.main, argv, run)
 
 
 def test_bad_input_gives_one_line_errors(fake_data, capsys):
