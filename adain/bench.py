@@ -11,7 +11,7 @@ import time
 import keras
 import numpy as np
 
-from common.cli import positive, run_cli, set_seed
+from common.cli import positive, run_cli, seed, set_seed
 from common.profiles import SPEED_FILE
 from common.runs import report_json
 
@@ -25,7 +25,7 @@ def parse_args(argv):
     p.add_argument("--precision", choices=["auto", "float32", "mixed_bfloat16"], default="auto",
                    help="auto = mixed_bfloat16 on a CPU with native bf16, else float32")
     p.add_argument("--out", default=None, help="also write the JSON here")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=seed, default=0)
     return p.parse_args(argv)
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from adain.model import DEFAULT_STYLE_WEIGHT
-from common.cli import UserError, data_dir, positive, run_cli, set_seed
+from common.cli import UserError, data_dir, positive, run_cli, seed, set_seed
 from common.images import center_crop, list_images, load_images, resize_short_side
 from common.runs import record_settings, write_metrics, write_text
 
@@ -34,7 +34,7 @@ def parse_args(argv):
     p.add_argument("--size", type=positive(int), default=256, help="short side resize + centre crop")
     p.add_argument("--style-weight", type=positive(float), default=None,
                    help="lambda for the total (default: the run's, from metrics.json, else 40)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=seed, default=0)
     return p.parse_args(argv)
 
 

@@ -19,8 +19,8 @@ import time
 import numpy as np
 
 from adain.model import DEFAULT_STYLE_WEIGHT
-from common.cli import (UserError, add_run_arguments, auto_or, data_dir, float_list, positive, run_cli,
-                        set_seed)
+from common.cli import (UserError, add_run_arguments, auto_or, data_dir, float_list, non_negative,
+                        positive, run_cli, seed, set_seed)
 from common.runs import (atomic_write, finish_run, open_run, record_settings, save_model_summary,
                          write_metrics)
 
@@ -53,7 +53,7 @@ def parse_args(argv):
     p.add_argument("--batch-size", type=auto_or(positive(int)), default="auto",
                    help="content/style pairs per step; auto = 8 with a GPU (the reference), 4 without")
     p.add_argument("--lr", type=positive(float), default=1e-4, help="Adam learning rate")
-    p.add_argument("--lr-decay", type=float, default=5e-5, help="lr / (1 + lr_decay * step), as the reference")
+    p.add_argument("--lr-decay", type=non_negative(float), default=5e-5, help="lr / (1 + lr_decay * step), as the reference")
     p.add_argument("--style-weight", type=positive(float), default=DEFAULT_STYLE_WEIGHT,
                    help="lambda in L = L_c + lambda L_s; 40 with the Keras (Caffe) VGG19 equals the "
                         "reference's 10 with its normalised VGG (see README)")
@@ -76,7 +76,7 @@ def parse_args(argv):
                         "(default) = mixed_bfloat16 on a CPU with native bf16, else float32")
     p.add_argument("--vgg-weights", default=None, help="VGG19 notop .h5 (default: resolved as in README)")
     add_run_arguments(p, "adain")
-    p.add_argument("--seed", type=int, default=0, help="random seed")
+    p.add_argument("--seed", type=seed, default=0, help="random seed")
     return p.parse_args(argv)
 
 

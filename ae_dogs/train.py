@@ -20,7 +20,7 @@ import tensorflow as tf
 from ae_dogs.data import load_dogs
 from ae_dogs.experiments import check_enough_images, latent_experiments
 from ae_dogs.model import build_autoencoder
-from common.cli import add_run_arguments, non_negative, positive, run_cli, set_seed
+from common.cli import add_run_arguments, finite, non_negative, positive, run_cli, seed, set_seed
 from common.callbacks import HistoryCSV, WeightsCheckpoint
 from common.distribute import training_strategy
 from common.figures import loss_curves, read_history
@@ -49,7 +49,7 @@ def add_data_arguments(parser):
     parser.add_argument("--image-size", type=positive(int), default=64,
                         help="photos are resized (short side) and centre-cropped to this; "
                              "8 times a power of two (16, 32, 64, 128)")
-    parser.add_argument("--val-fraction", type=float, default=0.1,
+    parser.add_argument("--val-fraction", type=finite(float), default=0.1,
                         help="fraction of the photos held out (never trained on) for PSNR and figures")
     parser.add_argument("--limit", type=positive(int),
                         help="use a seeded random subset of this many photos (default: all)")
@@ -58,7 +58,7 @@ def add_data_arguments(parser):
     parser.add_argument("--learning-rate", type=positive(float), default=1e-3, help="Adam's rate")
     parser.add_argument("--n-fit", type=positive(int), default=256,
                         help="training images whose codes the Gaussian of part (3) is fitted to")
-    parser.add_argument("--seed", type=int, default=0,
+    parser.add_argument("--seed", type=seed, default=0,
                         help="seed for the split, weights, shuffling, noise and sampling")
     add_run_arguments(parser, "ae_dogs")
 

@@ -1,4 +1,6 @@
-"""What every command-line entry point shares: one-line errors, seeding, the data folder."""
+"""What every command-line entry point shares: one-line errors, seeding, the data folder, and the
+argparse types that turn a bad number (0, -1, nan, inf) into a one-line usage error."""
+import math
 import os
 import random
 import sys
@@ -65,15 +67,37 @@ def add_run_arguments(parser, package, resume=True):
                                  "there is none. The same command again continues it too")
 
 
-def positive(kind=int):
-    """argparse type: a number > 0 (so `--bottleneck 0` is a one-line argparse error)."""
+def finite(kind=float):
+    """argparse type: a finite number (not nan or inf)."""
     def parse(text):
         value = kind(text)
-        if value <= 0:
+        if not math.isfinite(value):
+            raise ValueError
+        return value
+    parse.__name__ = f"finite {kind.__name__}"
+    return parse
+
+
+def positive(kind=int):
+    """argparse type: a finite number > 0 (so `--bottleneck 0` is a one-line argparse error)."""
+    def parse(text):
+        value = finite(kind)(text)
+        if not value > 0:
             raise ValueError
         return value
     parse.__name__ = f"positive {kind.__name__}"
     return parse
+
+
+def seed(text):
+    """argparse type: a random seed, 0 <= seed < 2**32 (what NumPy accepts)."""
+    value = int(text)
+    if not 0 <= value < 2**32:
+        raise ValueError
+    return value
+
+
+seed.__name__ = "seed (an integer from 0 to 4294967295)"
 
 
 def auto_or(kind):
@@ -85,10 +109,10 @@ def auto_or(kind):
 
 
 def non_negative(kind=float):
-    """argparse type: a number >= 0."""
+    """argparse type: a finite number >= 0."""
     def parse(text):
-        value = kind(text)
-        if value < 0:
+        value = finite(kind)(text)
+        if not value >= 0:
             raise ValueError
         return value
     parse.__name__ = f"non-negative {kind.__name__}"
@@ -107,5 +131,20 @@ positive_int_list.__name__ = "comma-separated list of positive integers"
 
 
 def float_list(text):
-    """argparse type: '0.3,0.6,0.9' -> [0.3, 0.6, 0.9]."""
-    return [float(item) for item in text.split(",") if item.strip()]
+    """argparse type: '0.3,0.6,0.9' -> [0.3, 0.6, 0.9], every entry finite."""
+    values = [finite(float)(item) for item in text.split(",") if item.strip()]
+    if not values:
+        raise ValueError
+    return values
+float_list.__name__ = "comma-separated list of numbers"
+
+
+def non_negative_list(text):
+    """argparse type: '1,0.5,0' -> [1.0, 0.5, 0.0], every entry finite and >= 0."""
+    values = float_list(text)
+    if min(values) < 0:
+        raise ValueError
+    return values
+
+
+non_negative_list.__name__ = "comma-separated list of non-negative numbers"

@@ -23,7 +23,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from common.cli import UserError, positive, run_cli, set_seed
+from common.cli import UserError, finite, positive, run_cli, seed, set_seed
 from common.fid import fid_from_features, inception_features, inception_model
 from common.figures import image_grid
 from common.runs import record_settings, run_dirs, write_metrics
@@ -65,7 +65,7 @@ def parse_args(argv=None):
     parser.add_argument("--by-epoch", action=argparse.BooleanOptionalAction, default=True,
                         help="also score every generator_epoch_NNN.keras of the run (default: "
                              "yes; about 40 s each on a 2-core CPU)")
-    parser.add_argument("--val-fraction", type=float, default=0.1,
+    parser.add_argument("--val-fraction", type=finite(float), default=0.1,
                         help="held-out fraction, as in training (default 0.1)")
     parser.add_argument("--inception-weights", default=None,
                         help="InceptionV3 weights file (default: resolved by common.assets; "
@@ -74,7 +74,7 @@ def parse_args(argv=None):
                         help="images per Inception batch (default 50)")
     parser.add_argument("--data-dir", default=None,
                         help="data folder holding dogs/ (default: $DATA_DIR, ./data, ../shared/data)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--seed", type=seed, default=0, help="random seed (default 0)")
     return parser.parse_args(argv)
 
 

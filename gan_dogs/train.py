@@ -15,7 +15,7 @@ import time
 import keras
 import numpy as np
 
-from common.cli import UserError, add_run_arguments, positive, positive_int_list, run_cli, set_seed
+from common.cli import UserError, add_run_arguments, finite, positive, positive_int_list, run_cli, seed, set_seed
 from common.callbacks import HistoryCSV, WeightsCheckpoint
 from common.distribute import training_strategy
 from common.figures import loss_curves, read_history
@@ -59,12 +59,12 @@ def parse_args(argv=None):
                              "default 2e-4)")
     parser.add_argument("--limit", type=positive(int), default=None,
                         help="read only N random photos of the folder (quick runs)")
-    parser.add_argument("--val-fraction", type=float, default=0.1,
+    parser.add_argument("--val-fraction", type=finite(float), default=0.1,
                         help="photos held out from training, used by gan_dogs.evaluate as the "
                              "real-vs-real FID floor (default 0.1; keep it equal there)")
     parser.add_argument("--data-dir", default=None,
                         help="data folder holding dogs/ (default: $DATA_DIR, ./data, ../shared/data)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--seed", type=seed, default=0, help="random seed (default 0)")
     add_run_arguments(parser, "gan_dogs")
     args = parser.parse_args(argv)
     if max(args.snapshot_epochs) > args.epochs:

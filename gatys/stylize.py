@@ -15,7 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from common.cli import UserError, add_run_arguments, float_list, non_negative, positive, run_cli, set_seed
+from common.cli import (UserError, add_run_arguments, non_negative, non_negative_list, positive, run_cli,
+                        seed, set_seed)
 from common.images import load_image, resize_short_side, save_image
 from common.runs import atomic_write, finish_run, open_run, record_settings, write_metrics
 
@@ -172,7 +173,7 @@ def add_loss_flags(p, init=True):
                    help="VGG19 layer of the content loss (reluB_C or blockB_convC; default relu4_2)")
     p.add_argument("--style-layers", default=DEFAULT_STYLE_LAYERS,
                    help=f"comma-separated style layers (default {DEFAULT_STYLE_LAYERS})")
-    p.add_argument("--style-weights", type=float_list, default=None, metavar="W1,W2,...",
+    p.add_argument("--style-weights", type=non_negative_list, default=None, metavar="W1,W2,...",
                    help="per-layer style weights w_l (default 1 each), multiplied by --style-weight")
     p.add_argument("--content-weight", type=non_negative(float), default=1.0,
                    help="w_c of the content loss (default 1)")
@@ -181,7 +182,7 @@ def add_loss_flags(p, init=True):
                         "and style losses are of similar size on these VGG features)")
     p.add_argument("--tv-weight", type=non_negative(float), default=1e5,
                    help="w_t of the total-variation loss (default 1e5)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (noise init)")
+    p.add_argument("--seed", type=seed, default=0, help="random seed (noise init)")
 
 
 def main(argv=None):

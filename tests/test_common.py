@@ -151,3 +151,20 @@ def test_run_all_help_and_bad_flags():
     assert helped.returncode == 0 and "--quick" in helped.stdout and "--only" in helped.stdout
     bad = subprocess.run(["bash", str(ROOT / "run_all.sh"), "--bogus"], capture_output=True, text=True)
     assert bad.returncode == 2 and "unknown option --bogus" in bad.stderr and "usage" in bad.stderr
+
+
+@pytest.mark.parametrize("text", ["nan", "inf", "-inf", "0", "-1"])
+def test_number_types_refuse_non_finite_and_out_of_range_values(text):
+    from common.cli import float_list, non_negative, non_negative_list, positive, seed
+    parsers = [positive(float), positive(int)]
+    if text != "0":
+        parsers += [non_negative(float), non_negative_list, seed]
+    if text in ("nan", "inf", "-inf"):
+        parsers += [float_list]
+    for parse in parsers:
+        with pytest.raises(ValueError):
+            parse(text)
+    assert positive(float)("1e-4") == 1e-4 and seed("4294967295") == 2**32 - 1
+    with pytest.raises(ValueError):
+        seed("4294967296")
+    assert non_negative_list("1,0,0.5") == [1.0, 0.0, 0.5]

@@ -14,7 +14,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from common.cli import UserError, add_run_arguments, positive, run_cli, set_seed
+from common.cli import UserError, add_run_arguments, positive, run_cli, seed, set_seed
 from common.callbacks import HistoryCSV, WeightsCheckpoint
 from common.distribute import training_strategy
 from common.figures import loss_curves
@@ -41,7 +41,7 @@ def add_training_args(parser):
                              "estimate (default 100)")
     parser.add_argument("--limit", type=positive(int), default=None,
                         help="use only the first N training and test images (smoke tests)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--seed", type=seed, default=0, help="random seed (default 0)")
     add_run_arguments(parser, "vae_mnist")
 
 
