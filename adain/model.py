@@ -154,11 +154,12 @@ def load_decoder(path):
     """A decoder with the weights of `path` (a decoder_*.weights.h5); UserError if unusable."""
     from pathlib import Path
 
-    from common.cli import UserError
+    from common.cli import UserError, existing_file
 
-    if not Path(path).is_file():
+    if not Path(path).exists():
         raise UserError(f"decoder weights {path} not found (train with python -m adain.train; "
                         "checkpoints are runs/adain/<run>/decoder_*.weights.h5)")
+    existing_file(path, "decoder weights")
     decoder = build_decoder()
     try:
         with warnings.catch_warnings():  # a wrong file also warns, at length, before it raises

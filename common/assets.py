@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common.cli import UserError, run_cli
+from common.cli import UserError, existing_file, run_cli
 
 
 @dataclass(frozen=True)
@@ -168,9 +168,7 @@ def resolve(name, path=None, sources=ALL_SOURCES, quiet=False):
     explicit = path or os.environ.get(asset.env)
     tried = []
     if explicit and "explicit" in sources:
-        explicit = Path(explicit).expanduser()
-        if not explicit.is_file():
-            raise UserError(f"{name}: {explicit} does not exist")
+        explicit = existing_file(explicit, f"{name}:")
         source = _matching_source(asset, explicit)
         if source is None:
             raise UserError(f"{name}: {explicit} has the wrong checksum (expected "

@@ -53,6 +53,16 @@ def data_dir(explicit=None):
                     "(see README, 'Getting the data')")
 
 
+def existing_file(path, what):
+    """Path(path), or a UserError that says whether it is missing or a folder."""
+    path = Path(path).expanduser()
+    if path.is_dir():
+        raise UserError(f"{what} {path} is a folder, not a file")
+    if not path.is_file():
+        raise UserError(f"{what} {path} does not exist")
+    return path
+
+
 def add_run_arguments(parser, package, resume=True):
     """--run-name and --overwrite (and --resume), as every command that writes a run folder has
     them; common.runs.open_run applies them."""

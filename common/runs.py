@@ -5,6 +5,7 @@ written into again, an unfinished one is continued only by the same settings, an
 matters is written to a temporary name and renamed (atomic_write), so a kill at any moment leaves
 the old file or the new one, never half of one.
 """
+import atexit
 import contextlib
 import json
 import math
@@ -116,6 +117,7 @@ def open_run(package, run_name, settings, resume=False, overwrite=False, root=".
         write_text(run_dir / RUN_FILE, json.dumps(
             {"command": RECORDED.get("command"), "settings": _jsonable(settings), "finished": False,
              "started": time.strftime("%Y-%m-%d %H:%M:%S")}, indent=2) + "\n")
+        atexit.register(_discard_if_nothing_written, run_dir, log_dir)
         return run_dir, log_dir, False
     if state.get("finished"):
         raise UserError(f"{run_dir} holds a finished run: {ways}")
@@ -130,6 +132,17 @@ def open_run(package, run_name, settings, resume=False, overwrite=False, root=".
         leftover.unlink()
     print(f"continuing the unfinished run in {run_dir}")
     return run_dir, log_dir, True
+
+
+def _discard_if_nothing_written(run_dir, log_dir):
+    """At exit: a new run that wrote nothing besides run.json (it stopped on bad input before any
+    work) leaves no folder behind."""
+    if run_dir.is_dir() and [p.name for p in run_dir.iterdir()] == [RUN_FILE] \
+            and not is_finished(run_dir):
+        (run_dir / RUN_FILE).unlink()
+        run_dir.rmdir()
+        if log_dir.is_dir() and not any(log_dir.iterdir()):
+            log_dir.rmdir()
 
 
 def finish_run(run_dir):

@@ -11,7 +11,7 @@ runs/adain/**/decoder_final.weights.h5) is found.
 import argparse
 from pathlib import Path
 
-from common.cli import UserError, add_run_arguments, data_dir, run_cli
+from common.cli import add_run_arguments, data_dir, existing_file, run_cli
 from common.figures import image_grid, read_history
 from common.images import load_image
 from common.runs import finish_run, open_run, record_settings, write_metrics
@@ -25,9 +25,7 @@ PAIRS = [("cornell.jpg", "woman_with_hat_matisse.jpg"),
 
 def find_adain_decoder(explicit=None):
     if explicit:
-        if not Path(explicit).is_file():
-            raise UserError(f"--adain-decoder {explicit} does not exist")
-        return Path(explicit)
+        return existing_file(explicit, "--adain-decoder")
     found = sorted(Path("runs/adain").glob("**/decoder_final.weights.h5"), key=lambda p: p.stat().st_mtime)
     return found[-1] if found else None
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from common.cli import (UserError, add_run_arguments, non_negative, non_negative_list, positive, run_cli,
-                        seed, set_seed)
+from common.cli import (UserError, add_run_arguments, existing_file, non_negative, non_negative_list,
+                        positive, run_cli, seed, set_seed)
 from common.images import load_image, resize_short_side, save_image
 from common.runs import atomic_write, finish_run, open_run, record_settings, write_metrics
 
@@ -26,8 +26,7 @@ DEFAULT_STYLE_LAYERS = "relu1_1,relu2_1,relu3_1,relu4_1,relu5_1"
 def load_pair(content_path, style_path, size):
     """Content with its longer side at most `size`; style with the content's shorter side."""
     for path in (content_path, style_path):
-        if not Path(path).is_file():
-            raise UserError(f"image {path} does not exist")
+        existing_file(path, "image")
     content = load_image(content_path, max_side=size)
     style = resize_short_side(load_image(style_path, max_side=4 * size), min(content.shape[:2]))
     return content, style

@@ -8,7 +8,6 @@ import keras
 import numpy as np
 import pytest
 
-from common.callbacks import save_weights
 from common.cli import UserError
 from common.runs import finish_run, open_run, write_text
 
@@ -105,3 +104,14 @@ def test_atomic_text_write_keeps_the_old_file_on_error(tmp_path):
             temporary.write_text("half of the new")
             raise Boom
     assert path.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["metrics.json"]
+
+
+def test_a_run_that_stopped_before_any_work_leaves_no_folder(tmp_path):
+    from common.runs import _discard_if_nothing_written
+    stopped, _, _ = open_run("pkg", "bad-input", {}, root=tmp_path)
+    worked, _, _ = open_run("pkg", "worked", {}, root=tmp_path)
+    (worked / "history.csv").write_text("epoch\n0\n")
+    for name in ("bad-input", "worked"):  # what atexit does when the command ends
+        _discard_if_nothing_written(tmp_path / "runs" / "pkg" / name, tmp_path / "logs" / "pkg" / name)
+    assert not stopped.exists() and not (tmp_path / "logs" / "pkg" / "bad-input").exists()
+    assert (worked / "history.csv").is_file() and (worked / "run.json").is_file()
