@@ -148,6 +148,8 @@ def main(argv=None):
         try:
             content = load_input(content_path, args.content_size)
         except UserError as err:
+            if len(contents) == 1:
+                raise  # the one image asked for: its reason is the error
             print(f"warning: skipped {err}", file=sys.stderr)
             n_bad += 1
             continue

@@ -127,7 +127,7 @@ def main(argv=None):
     from adain.figures import stage_figure, training_curves
     from adain.model import AdaINModel, choose_precision
     from adain.stylize import load_input
-    from common.callbacks import HistoryCSV, save_weights
+    from common.callbacks import HistoryCSV, backup_and_restore, save_weights
     from common.distribute import gpu_count, training_strategy
     from common.figures import read_history
 
@@ -156,7 +156,7 @@ def main(argv=None):
     callbacks = [
         ProgressETA(args.steps),
         DecoderCheckpoints(ckpt_steps, run_dir, log_dir, probe),
-        keras.callbacks.BackupAndRestore(run_dir / "backup", double_checkpoint=True),
+        backup_and_restore(run_dir / "backup"),
         keras.callbacks.TerminateOnNaN(),
         HistoryCSV(run_dir / "history.csv"),
         keras.callbacks.TensorBoard(log_dir, update_freq=epoch_len),

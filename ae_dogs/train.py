@@ -21,7 +21,7 @@ from ae_dogs.data import load_dogs
 from ae_dogs.experiments import check_enough_images, latent_experiments
 from ae_dogs.model import build_autoencoder
 from common.cli import add_run_arguments, finite, non_negative, positive, run_cli, seed, set_seed
-from common.callbacks import HistoryCSV, WeightsCheckpoint
+from common.callbacks import HistoryCSV, WeightsCheckpoint, backup_and_restore
 from common.distribute import training_strategy
 from common.figures import loss_curves, read_history
 from common.metrics import psnr
@@ -107,7 +107,7 @@ def train_model(train, val, run_dir, log_dir, noise_variance=0.0, epochs=50, bat
         keras.callbacks.TensorBoard(log_dir=str(log_dir)),
         HistoryCSV(run_dir / "history.csv"),
         WeightsCheckpoint(run_dir / "autoencoder.weights.h5"),
-        keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
+        backup_and_restore(run_dir / "backup"),
         keras.callbacks.TerminateOnNaN(),
     ]
     name = f"noise variance {noise_variance:g}" if noise_variance else "plain"

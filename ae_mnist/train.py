@@ -16,7 +16,7 @@ import numpy as np
 from ae_mnist import data, figures
 from ae_mnist.model import build_autoencoder, compile_autoencoder
 from common.cli import UserError, add_run_arguments, non_negative, positive, positive_int_list, run_cli, seed, set_seed
-from common.callbacks import HistoryCSV, WeightsCheckpoint
+from common.callbacks import HistoryCSV, WeightsCheckpoint, backup_and_restore
 from common.distribute import training_strategy
 from common.figures import loss_curves, read_history
 from common.metrics import psnr
@@ -83,7 +83,7 @@ def fit(name, x_in, x_target, test_in, test_target, bottleneck, args, run_dir, l
         HistoryCSV(run_dir / f"{name}_history.csv"),
         WeightsCheckpoint(run_dir / f"{name}.weights.h5"),
         # an interrupted run continues from its last epoch when started again with the same name
-        keras.callbacks.BackupAndRestore(run_dir / "backup" / name),
+        backup_and_restore(run_dir / "backup" / name),
         keras.callbacks.TensorBoard(log_dir / name),
     ]
     # the test set doubles as validation data: it is watched, never used to pick weights

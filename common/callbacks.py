@@ -57,3 +57,9 @@ class HistoryCSV(keras.callbacks.Callback):
             writer = csv.DictWriter(f, columns, restval="NA")
             writer.writeheader()
             writer.writerows(self.rows)
+
+
+def backup_and_restore(folder):
+    """Keras's BackupAndRestore, keeping the previous training state as well: its own writes are
+    not atomic, and with two states a kill during one write still leaves one to resume from."""
+    return keras.callbacks.BackupAndRestore(str(folder), double_checkpoint=True)

@@ -16,7 +16,10 @@ from common.cli import UserError
 from common.runs import atomic_write
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm"}
-Image.MAX_IMAGE_PIXELS = 200_000_000  # allow big photos; they are reduced while decoding
+Image.MAX_IMAGE_PIXELS = None  # DECODE_LIMIT below is the check, after a JPEG's reduced decode
+# Pixels decoded at most (450 MB of RGB): a 200-megapixel JPEG decodes at 1/2..1/8 scale, but a PNG
+# or TIFF decodes in full, so a huge one is refused (with its size) instead of exhausting memory.
+DECODE_LIMIT = 150_000_000
 ImageFile.LOAD_TRUNCATED_IMAGES = False  # a truncated file is an error, not a grey half-image
 
 
@@ -42,10 +45,13 @@ def load_image(path, max_side=None):
             if max_side and img.format == "JPEG":
                 # decode a 12-megapixel JPEG at 1/2..1/8 scale: far less time and memory
                 img.draft("RGB", (max_side, max_side))
+            if img.width * img.height > DECODE_LIMIT:
+                raise UserError(f"image {path} is {img.width}x{img.height} pixels, too large to "
+                                f"decode in memory: reduce it (or save it as JPEG) first")
             img.load()
             img = ImageOps.exif_transpose(img)
             img = _to_rgb(img)
-    except (OSError, ValueError, Image.DecompressionBombError, SyntaxError) as err:
+    except (OSError, ValueError, SyntaxError) as err:
         raise UserError(f"cannot read image {path}: {err}") from err
     if img.width < 2 or img.height < 2:
         raise UserError(f"image {path} is only {img.width}x{img.height} pixels")

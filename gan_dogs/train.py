@@ -16,7 +16,7 @@ import keras
 import numpy as np
 
 from common.cli import UserError, add_run_arguments, finite, positive, positive_int_list, run_cli, seed, set_seed
-from common.callbacks import HistoryCSV, WeightsCheckpoint
+from common.callbacks import HistoryCSV, WeightsCheckpoint, backup_and_restore
 from common.distribute import training_strategy
 from common.figures import loss_curves, read_history
 from common.runs import finish_run, open_run, record_settings, save_model_summary, write_metrics
@@ -100,7 +100,7 @@ def train(args, settings):
     save_model_summary(run_dir / "model_summary.txt", generator, discriminator)
     callbacks = [
         keras.callbacks.TerminateOnNaN(),
-        keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
+        backup_and_restore(run_dir / "backup"),
         GANMonitor(latents, args.snapshot_epochs, run_dir, log_dir),
         WeightsCheckpoint(run_dir / "gan.weights.h5"),
         HistoryCSV(run_dir / "history.csv"),

@@ -79,6 +79,18 @@ def test_big_photos_are_reduced_and_tiny_ones_refused(tmp_path):
         load_image(tmp_path / "dot.png")
 
 
+def test_images_too_big_to_decode_are_refused_unless_a_jpeg_decodes_reduced(tmp_path, monkeypatch):
+    import common.images
+    monkeypatch.setattr(common.images, "DECODE_LIMIT", 1_000_000)  # as 150 Mpx is to a 20000^2 PNG
+    Image.new("RGB", (1200, 1000)).save(tmp_path / "huge.png")
+    with pytest.raises(UserError, match="1200x1000 pixels, too large to decode"):
+        load_image(tmp_path / "huge.png", max_side=100)
+    Image.new("RGB", (4000, 3000)).save(tmp_path / "huge.jpg")  # decoded at 1/8: 500x375
+    assert load_image(tmp_path / "huge.jpg", max_side=500).shape == (375, 500, 3)
+    with pytest.raises(UserError, match="4000x3000"):
+        load_image(tmp_path / "huge.jpg")  # no max_side: no reduced decode
+
+
 def test_missing_or_empty_folders_are_user_errors(tmp_path):
     with pytest.raises(UserError, match="not a folder"):
         list_images(tmp_path / "missing")

@@ -15,7 +15,7 @@ import numpy as np
 from keras import ops
 
 from common.cli import UserError, add_run_arguments, positive, run_cli, seed, set_seed
-from common.callbacks import HistoryCSV, WeightsCheckpoint
+from common.callbacks import HistoryCSV, WeightsCheckpoint, backup_and_restore
 from common.distribute import training_strategy
 from common.figures import loss_curves
 from common.runs import (default_run_name, finish_run, open_run, record_settings, run_dirs,
@@ -78,7 +78,7 @@ def train_vae(prior, run_name, components=10, latent_dim=2, epochs=50, batch_siz
     save_model_summary(run_dir / "model_summary.txt", vae.encoder, vae.decoder)
     callbacks = [
         keras.callbacks.TerminateOnNaN(),
-        keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
+        backup_and_restore(run_dir / "backup"),
         WeightsCheckpoint(run_dir / "vae.weights.h5"),
         HistoryCSV(run_dir / "history.csv"),
         keras.callbacks.TensorBoard(str(log_dir)),
