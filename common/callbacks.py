@@ -5,16 +5,25 @@ Keras's ModelCheckpoint and CSVLogger write in place, so a kill during a write l
 temporary file and rename it (common.runs.atomic_write).
 """
 import csv
+import shutil
 from pathlib import Path
 
 import keras
 import numpy as np
 
+from common.cli import UserError
 from common.runs import atomic_write
 
 
 def save_weights(model, path):
-    """model.save_weights(path), atomically."""
+    """model.save_weights(path), atomically, after checking there is room for it (h5py, out of
+    space mid-write, crashes the process instead of raising)."""
+    needed = sum(np.prod(w.shape) * np.dtype(w.dtype).itemsize for w in model.weights) + 2**20
+    free = shutil.disk_usage(Path(path).parent).free
+    if free < needed:
+        raise UserError(f"no room on the disk for {path} ({needed / 1e6:.0f} MB needed, "
+                        f"{free / 1e6:.0f} MB free): free some space, then run the same command "
+                        "again to continue from the last checkpoint")
     with atomic_write(path) as temporary:
         model.save_weights(temporary)
 

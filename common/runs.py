@@ -7,6 +7,7 @@ the old file or the new one, never half of one.
 """
 import atexit
 import contextlib
+import errno
 import json
 import math
 import os
@@ -68,6 +69,11 @@ def atomic_write(path):
     try:
         yield temporary
         os.replace(temporary, path)
+    except OSError as err:
+        if err.errno != errno.ENOSPC:
+            raise
+        raise UserError(f"the disk is full: could not write {path} (the earlier version, if any, "
+                        "is kept); free some space, then run the same command again") from err
     finally:
         temporary.unlink(missing_ok=True)
 

@@ -115,3 +115,31 @@ def test_a_run_that_stopped_before_any_work_leaves_no_folder(tmp_path):
         _discard_if_nothing_written(tmp_path / "runs" / "pkg" / name, tmp_path / "logs" / "pkg" / name)
     assert not stopped.exists() and not (tmp_path / "logs" / "pkg" / "bad-input").exists()
     assert (worked / "history.csv").is_file() and (worked / "run.json").is_file()
+
+
+def test_a_full_disk_is_a_one_line_error_and_the_old_files_stay(tmp_path, monkeypatch):
+    import collections
+    import errno
+    import os
+
+    import common.callbacks
+    import common.runs
+    from common.callbacks import save_weights
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+    save_weights(model, tmp_path / "model.weights.h5")
+    before = (tmp_path / "model.weights.h5").read_bytes()
+    usage = collections.namedtuple("usage", "total used free")
+    monkeypatch.setattr(common.callbacks.shutil, "disk_usage", lambda path: usage(10**9, 10**9, 1000))
+    with pytest.raises(UserError, match=r"no room on the disk for .*model.weights.h5 \(1 MB needed"):
+        save_weights(model, tmp_path / "model.weights.h5")
+    assert (tmp_path / "model.weights.h5").read_bytes() == before
+
+    def full(*args):
+        raise OSError(errno.ENOSPC, "No space left on device")
+    write_text(tmp_path / "metrics.json", "old")
+    monkeypatch.setattr(common.runs.os, "replace", full)
+    with pytest.raises(UserError, match="the disk is full: could not write .*metrics.json"):
+        write_text(tmp_path / "metrics.json", "new")
+    monkeypatch.setattr(common.runs.os, "replace", os.replace)
+    assert (tmp_path / "metrics.json").read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["metrics.json", "model.weights.h5"]
