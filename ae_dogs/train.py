@@ -11,7 +11,6 @@ plus N(0, V) noise during training. `python -m ae_dogs.explore` trains all four 
 Mean PSNR (the course formula) on the held-out images goes to metrics.json.
 """
 import argparse
-import time
 
 import keras
 import numpy as np
@@ -21,7 +20,7 @@ from ae_dogs.data import load_dogs
 from ae_dogs.experiments import check_enough_images, latent_experiments
 from ae_dogs.model import build_autoencoder
 from common.cli import add_run_arguments, finite, non_negative, positive, run_cli, seed, set_seed
-from common.callbacks import HistoryCSV, WeightsCheckpoint, backup_and_restore
+from common.callbacks import HistoryCSV, WeightsCheckpoint, backup_and_restore, fit_once
 from common.distribute import training_strategy
 from common.figures import loss_curves, read_history
 from common.metrics import psnr
@@ -112,11 +111,10 @@ def train_model(train, val, run_dir, log_dir, noise_variance=0.0, epochs=50, bat
     ]
     name = f"noise variance {noise_variance:g}" if noise_variance else "plain"
     print(f"training the {name} autoencoder: {len(train)} images, {epochs} epochs")
-    start = time.time()
-    autoencoder.fit(dataset(train, batch_size, shuffle_seed=seed), epochs=epochs,
-                    validation_data=dataset(val, batch_size) if len(val) else None,
-                    callbacks=callbacks, shuffle=False, verbose=2)  # the tf.data pipeline shuffles
-    seconds = time.time() - start
+    seconds = fit_once(autoencoder, run_dir / "autoencoder.weights.h5",
+                       x=dataset(train, batch_size, shuffle_seed=seed), epochs=epochs,
+                       validation_data=dataset(val, batch_size) if len(val) else None,
+                       callbacks=callbacks, shuffle=False, verbose=2)  # tf.data shuffles itself
     loss_curves(read_history(run_dir / "history.csv"), run_dir / "loss.png",
                 f"Dog autoencoder ({name}): MSE per epoch", ylabel="MSE")
     metrics = {"noise_variance": noise_variance, "epochs": epochs, "image_size": train.shape[1],

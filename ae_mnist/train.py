@@ -15,8 +15,9 @@ import numpy as np
 
 from ae_mnist import data, figures
 from ae_mnist.model import build_autoencoder, compile_autoencoder
-from common.cli import UserError, add_run_arguments, non_negative, positive, positive_int_list, run_cli, seed, set_seed
-from common.callbacks import HistoryCSV, WeightsCheckpoint, backup_and_restore
+from common.cli import (add_run_arguments, non_negative, positive, positive_int_list, run_cli, seed,
+                        set_seed)
+from common.callbacks import HistoryCSV, WeightsCheckpoint, backup_and_restore, fit_once
 from common.distribute import training_strategy
 from common.figures import loss_curves, read_history
 from common.metrics import psnr
@@ -87,10 +88,9 @@ def fit(name, x_in, x_target, test_in, test_target, bottleneck, args, run_dir, l
         keras.callbacks.TensorBoard(log_dir / name),
     ]
     # the test set doubles as validation data: it is watched, never used to pick weights
-    history = model.fit(x_in, x_target, batch_size=args.batch_size, epochs=args.epochs,
-                        validation_data=(test_in, test_target), callbacks=callbacks, verbose=2)
-    if not np.all(np.isfinite(history.history["loss"])):
-        raise UserError(f"{name}: the loss became NaN; try a smaller --learning-rate")
+    fit_once(model, run_dir / f"{name}.weights.h5", x=x_in, y=x_target, batch_size=args.batch_size,
+             epochs=args.epochs, validation_data=(test_in, test_target), callbacks=callbacks,
+             verbose=2)
     return model, encoder, decoder
 
 

@@ -5,14 +5,16 @@ Keras's ModelCheckpoint and CSVLogger write in place, so a kill during a write l
 temporary file and rename it (common.runs.atomic_write).
 """
 import csv
+import json
 import shutil
+import time
 from pathlib import Path
 
 import keras
 import numpy as np
 
 from common.cli import UserError
-from common.runs import atomic_write
+from common.runs import atomic_write, write_text
 
 
 def save_weights(model, path):
@@ -66,6 +68,25 @@ class HistoryCSV(keras.callbacks.Callback):
             writer = csv.DictWriter(f, columns, restval="NA")
             writer.writeheader()
             writer.writerows(self.rows)
+
+
+def fit_once(model, weights_path, **fit_args):
+    """model.fit(**fit_args); returns its wall time in seconds. If an earlier call of this command
+    (interrupted, now continued) already finished this model, its weights are loaded instead, so a
+    command that trains several models resumes at the one it was training. A finished fit leaves
+    `<weights_path>.finished` beside the weights (which WeightsCheckpoint writes every epoch)."""
+    marker = Path(f"{weights_path}.finished")
+    if marker.is_file() and Path(weights_path).is_file():
+        model.load_weights(weights_path)
+        print(f"{weights_path}: finished by an earlier call of this command, loaded (not retrained)")
+        return json.loads(marker.read_text())["train_seconds"]
+    start = time.time()
+    losses = model.fit(**fit_args).history.get("loss", [])
+    if not np.all(np.isfinite(losses)):  # TerminateOnNaN stopped it
+        raise UserError(f"{weights_path}: the loss became NaN; try a smaller --learning-rate")
+    seconds = round(time.time() - start, 1)
+    write_text(marker, json.dumps({"train_seconds": seconds}) + "\n")
+    return seconds
 
 
 def backup_and_restore(folder):

@@ -110,7 +110,7 @@ def test_importance_weighted_estimate_is_at_least_the_elbo():
     assert np.all(iw >= elbo - 0.5) and iw.mean() > elbo.mean()
 
 
-def test_compare_trains_every_prior_and_writes_table_and_figures(fake_data):
+def test_compare_trains_every_prior_and_writes_table_and_figures(fake_data, capsys):
     compare.main(["--epochs", "3", "--components", "3", "--batch-size", "32",
                   "--iw-samples", "100", "--run-name", "quick/t"])
     run = fake_data / "runs" / "vae_mnist" / "quick" / "t"
@@ -134,6 +134,23 @@ def test_compare_trains_every_prior_and_writes_table_and_figures(fake_data):
         assert losses[-1] < losses[0], prior
     assert sum(metrics["mog"]["mixture_weights"]) == pytest.approx(1.0, abs=1e-5)
     assert (fake_data / "logs" / "vae_mnist" / "quick" / "t" / "vamp").is_dir()
+
+
+    # killed while training the third prior: the same command again trains only that one
+    run_json = json.loads((run / "run.json").read_text())
+    (run / "run.json").write_text(json.dumps({**run_json, "finished": False}))
+    (run / "vamp" / "vae.weights.h5.finished").unlink()
+    histories = {p: (run / p / "history.csv").read_bytes() for p in ("standard", "mog")}
+    compare.main(["--epochs", "3", "--components", "3", "--batch-size", "32",
+                  "--iw-samples", "100", "--run-name", "quick/t"])
+    out = capsys.readouterr().out
+    assert out.count("loaded (not retrained)") == 2 and "standard/vae.weights.h5: finished" in out
+    assert {p: (run / p / "history.csv").read_bytes() for p in ("standard", "mog")} == histories
+    again = json.loads((run / "metrics.json").read_text())
+    assert again["standard"]["test_neg_elbo"] == pytest.approx(metrics["standard"]["test_neg_elbo"],
+                                                               rel=0.02)
+    assert again["standard"]["train_seconds"] == metrics["standard"]["train_seconds"]
+    assert json.loads((run / "run.json").read_text())["finished"] is True
 
 
 def test_other_latent_sizes_train_without_plots(fake_data, second_run_is_refused):

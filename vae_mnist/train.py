@@ -15,9 +15,9 @@ import numpy as np
 from keras import ops
 
 from common.cli import UserError, add_run_arguments, positive, run_cli, seed, set_seed
-from common.callbacks import HistoryCSV, WeightsCheckpoint, backup_and_restore
+from common.callbacks import HistoryCSV, WeightsCheckpoint, backup_and_restore, fit_once
 from common.distribute import training_strategy
-from common.figures import loss_curves
+from common.figures import loss_curves, read_history
 from common.runs import (default_run_name, finish_run, open_run, record_settings, run_dirs,
                          save_model_summary, write_metrics)
 from vae_mnist import data, figures
@@ -83,10 +83,9 @@ def train_vae(prior, run_name, components=10, latent_dim=2, epochs=50, batch_siz
         HistoryCSV(run_dir / "history.csv"),
         keras.callbacks.TensorBoard(str(log_dir)),
     ]
-    start = time.time()
-    history = vae.fit(x_train, epochs=epochs, batch_size=batch_size, validation_data=(x_test,),
-                      callbacks=callbacks, verbose=2)
-    train_seconds = time.time() - start
+    train_seconds = fit_once(vae, run_dir / "vae.weights.h5", x=x_train, epochs=epochs,
+                             batch_size=batch_size, validation_data=(x_test,), callbacks=callbacks,
+                             verbose=2)
     start = time.time()
     test = vae.evaluate(x_test, batch_size=500, return_dict=True, verbose=0)
     log_px = vae.log_likelihood(x_test, k=iw_samples)
@@ -115,7 +114,7 @@ def train_vae(prior, run_name, components=10, latent_dim=2, epochs=50, batch_siz
         figures.latent_grids([dict(title=title, decoder=vae.decoder, bounds=bounds)],
                              run_dir / "latent_grid.png")
         figures.prior_samples({title: vae}, run_dir / "prior_samples.png")
-        loss_curves(history.history, run_dir / "loss.png", f"VAE, {title}: -ELBO per image",
+        loss_curves(read_history(run_dir / "history.csv"), run_dir / "loss.png", f"VAE, {title}: -ELBO per image",
                     keys=["loss", "reconstruction", "kl"], ylabel="nats per image", logy=True)
     return vae, z_test, bounds, metrics
 
