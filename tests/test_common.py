@@ -180,3 +180,29 @@ def test_number_types_refuse_non_finite_and_out_of_range_values(text):
     with pytest.raises(ValueError):
         seed("4294967296")
     assert non_negative_list("1,0,0.5") == [1.0, 0.0, 0.5]
+
+
+def test_native_stderr_filter_drops_known_chatter_and_keeps_the_rest(capfd):
+    import os
+
+    from common import native_stderr_filtered
+    with native_stderr_filtered():
+        os.write(2, b"WARNING: All log messages before absl::InitializeLog() is called are written "
+                    b"to STDERR\n"
+                    b"I0000 00:00:1795728857.062009   11954 cudart_stub.cc:31] Could not find cuda\n"
+                    b"E0000 00:00:1795728863.091501   11954 cuda_platform.cc:52] failed call to "
+                    b"cuInit: INTERNAL\n"
+                    b"E0000 00:00:1795728863.091501   11954 other.cc:7] a real error\n"
+                    b"UserWarning: something of ours\n")
+    assert capfd.readouterr().err == ("E0000 00:00:1795728863.091501   11954 other.cc:7] a real "
+                                      "error\nUserWarning: something of ours\n")
+
+
+def test_a_command_starts_with_its_own_first_line():
+    import os
+    import sys
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    code = "import gatys.stylize, sys; import tensorflow; print('first line', file=sys.stderr)"
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0 and done.stderr == "first line\n"
