@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from adain.model import DEFAULT_STYLE_WEIGHT
+from adain.model import DEFAULT_STYLE_WEIGHT, newest_decoder
 from common.cli import UserError, data_dir, positive, run_cli, seed, set_seed
 from common.images import center_crop, list_images, load_images, resize_short_side
 from common.runs import record_settings, write_metrics, write_text
@@ -39,10 +39,10 @@ def parse_args(argv):
 
 
 def newest_run():
-    found = sorted(Path("runs/adain").glob("**/decoder_final.weights.h5"), key=lambda p: p.stat().st_mtime)
-    if not found:
+    decoder = newest_decoder()
+    if decoder is None:
         raise UserError("no trained run under runs/adain/: pass --run or --decoder")
-    return found[-1].parent
+    return decoder.parent
 
 
 def load_pairs(content_dir, style_dir, n, size, seed):

@@ -12,7 +12,7 @@ import keras
 from keras import layers, ops
 
 from adain.layers import AdaIN, ReflectionPadding2D, mean_std
-from adain.vgg import ADAIN_LAYERS, vgg19_features
+from common.vgg import ADAIN_LAYERS, vgg19_features
 
 # lambda for the Keras (Caffe-range) VGG19 features; the README explains why not the reference's 10
 DEFAULT_STYLE_WEIGHT = 40.0
@@ -168,3 +168,11 @@ def load_decoder(path):
     except Exception as err:  # h5py/Keras raise many types for a wrong or broken file  # noqa: BLE001
         raise UserError(f"cannot load decoder weights from {path}: {str(err).splitlines()[0]}") from err
     return decoder
+
+
+def newest_decoder(root="runs/adain"):
+    """The most recently written decoder_final.weights.h5 under `root` (any run), or None."""
+    from pathlib import Path
+
+    found = sorted(Path(root).glob("**/decoder_final.weights.h5"), key=lambda p: p.stat().st_mtime)
+    return found[-1] if found else None

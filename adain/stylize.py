@@ -84,11 +84,13 @@ def alphas_for(args):
 
 
 def default_decoder():
-    found = sorted(Path("runs/adain").glob("**/decoder_final.weights.h5"), key=lambda p: p.stat().st_mtime)
-    if not found:
+    from adain.model import newest_decoder
+
+    decoder = newest_decoder()
+    if decoder is None:
         raise UserError("no trained decoder found under runs/adain/: pass --decoder FILE "
                         "(train one with python -m adain.train)")
-    return found[-1]
+    return decoder
 
 
 def parse_args(argv):

@@ -10,7 +10,7 @@ every model shares the same held-out split.
 """
 import argparse
 
-from ae_dogs.data import load_dogs
+from common.dogs import load_dogs
 from ae_dogs.experiments import check_enough_images, latent_experiments
 from ae_dogs.figures import models_rows
 from ae_dogs.train import add_data_arguments, rule_breaks, train_model

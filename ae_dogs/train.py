@@ -16,7 +16,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from ae_dogs.data import load_dogs
+from common.dogs import load_dogs
 from ae_dogs.experiments import check_enough_images, latent_experiments
 from ae_dogs.model import build_autoencoder
 from common.cli import add_run_arguments, finite, non_negative, positive, run_cli, seed, set_seed

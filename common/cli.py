@@ -34,7 +34,7 @@ def set_seed(seed):
 
 
 def data_dir(explicit=None):
-    """The data folder of SPEC section 3: --data-dir, else $DATA_DIR, else ./data, else ../shared/data."""
+    """The data folder: --data-dir, else $DATA_DIR, else ./data, else ../shared/data."""
     if explicit:
         path = Path(explicit).expanduser()
         if not path.is_dir():

@@ -1,4 +1,4 @@
-"""Training on several GPUs with `tf.distribute.MirroredStrategy` (SPEC section 5).
+"""Training on several GPUs with `tf.distribute.MirroredStrategy`.
 
 Every trainer builds and compiles its model inside `training_strategy().scope()`; `fit` then
 splits each batch over the GPUs. The batch size stays the global one, so results per epoch match a

@@ -12,17 +12,15 @@ mu and S are the mean and covariance of 2048-d InceptionV3 pool features of real
 The two give different numbers: compare FIDs only when they name the same network.
 """
 import ast
-import pickle
 import re
 import warnings
-import zipfile
 
 import numpy as np
 import scipy.linalg
 
 from common.assets import resolve
+from common.torch_files import read_torchscript
 
-FEATURE_DIM = 2048
 INPUT_SIZE = 299
 
 
@@ -64,65 +62,6 @@ def fid_from_features(a, b):
 
 
 # ----------------------------------------------------------------------------- TorchScript, no torch
-
-class _Module:
-    """Stands for any `__torch__.*` class in a TorchScript pickle: keeps its attributes in order."""
-    type_name = None
-
-    def __setstate__(self, state):
-        self.__dict__.update(state)
-
-    def children(self):
-        return {k: v for k, v in self.__dict__.items() if isinstance(v, _Module)}
-
-
-def read_torchscript(path):
-    """Read a TorchScript .pt (a zip) without torch -> (root _Module, {code file: source text}).
-
-    `<root>/data.pkl` pickles the module tree: each `__torch__.X` object with its attributes,
-    tensors as `torch._utils._rebuild_tensor_v2(storage, offset, size, stride, ...)`, and each
-    storage as a persistent id ('storage', torch.FloatStorage, key, device, numel) whose raw
-    little-endian bytes are the zip member `<root>/data/<key>`. `<root>/code/` holds the
-    TorchScript source of every class: what the forward passes do and the pooling constants.
-    """
-    dtypes = {"FloatStorage": np.float32, "DoubleStorage": np.float64, "HalfStorage": np.float16,
-              "LongStorage": np.int64, "IntStorage": np.int32, "ByteStorage": np.uint8,
-              "BoolStorage": np.bool_}
-    with zipfile.ZipFile(path) as archive:
-        root = next(n for n in archive.namelist() if n.endswith("/data.pkl"))[:-len("data.pkl")]
-        classes = {}
-
-        def rebuild_tensor(storage, offset, size, stride, *_):
-            return np.lib.stride_tricks.as_strided(
-                storage[offset:], shape=size,
-                strides=[s * storage.itemsize for s in stride]).copy()
-
-        class Unpickler(pickle.Unpickler):
-            def find_class(self, module, name):
-                if module.startswith("__torch__"):
-                    key = f"{module}.{name}"
-                    classes.setdefault(key, type(name, (_Module,), {"type_name": key}))
-                    return classes[key]
-                if module == "torch._utils" and name == "_rebuild_tensor_v2":
-                    return rebuild_tensor
-                if module == "torch" and name in dtypes:
-                    return dtypes[name]
-                if module == "torch.jit._pickle" and name.startswith("build_"):
-                    return lambda items: items        # typed lists: build_intlist([1, 7]) etc.
-                if module == "collections" and name == "OrderedDict":
-                    return dict
-                raise pickle.UnpicklingError(f"unexpected {module}.{name} in {path}")
-
-            def persistent_load(self, pid):
-                _, dtype, key = pid[:3]
-                return np.frombuffer(archive.read(f"{root}data/{key}"), np.dtype(dtype))
-
-        with archive.open(root + "data.pkl") as f:
-            module = Unpickler(f).load()
-        code = {n[len(root) + len("code/"):]: archive.read(n).decode()
-                for n in archive.namelist() if n.startswith(root + "code/") and n.endswith(".py")}
-    return module, code
-
 
 def torchscript_constants(code):
     """{'__torch__.a.b.Class': {'kernel_size': 3, ...}} from `name : Final[T] = value` lines."""

@@ -1,4 +1,4 @@
-"""Reading users' folders of images (SPEC section 3) and writing images.
+"""Reading users' folders of images and writing images.
 
 A user's folder may hold subfolders, non-images, corrupt or truncated files, grayscale, CMYK,
 RGBA, palette or 16-bit images, EXIF-rotated phone photos and 12-megapixel photos. Each readable

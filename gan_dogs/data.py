@@ -1,7 +1,7 @@
 """Dog photos for the GAN: the ae_dogs loader (same folder rules and held-out split) as tf.data."""
 import tensorflow as tf
 
-from ae_dogs.data import load_dogs
+from common.dogs import load_dogs
 
 __all__ = ["load_dogs", "training_dataset", "to_unit", "to_tanh"]
 

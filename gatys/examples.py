@@ -9,7 +9,6 @@ pairs, the first pair once more from noise (`<pair>_from_noise/`, `init_content_
 runs/adain/**/decoder_final.weights.h5) is found.
 """
 import argparse
-from pathlib import Path
 
 from common.cli import add_run_arguments, data_dir, existing_file, run_cli
 from common.figures import image_grid, read_history
@@ -26,8 +25,9 @@ PAIRS = [("cornell.jpg", "woman_with_hat_matisse.jpg"),
 def find_adain_decoder(explicit=None):
     if explicit:
         return existing_file(explicit, "--adain-decoder")
-    found = sorted(Path("runs/adain").glob("**/decoder_final.weights.h5"), key=lambda p: p.stat().st_mtime)
-    return found[-1] if found else None
+    from adain.model import newest_decoder
+
+    return newest_decoder()
 
 
 def adain_comparison(content_path, style_path, gatys_image, decoder_path, size, path):

@@ -39,7 +39,7 @@ class StyleTransfer:
                  style_weights=None, content_weight=1.0, tv_weight=1.0, pretrained=True):
         import tensorflow as tf
 
-        from adain.vgg import layer_name, vgg19_features
+        from common.vgg import layer_name, vgg19_features
         from gatys.losses import content_loss, gram_matrix, style_loss, tv_loss
 
         try:

@@ -16,7 +16,7 @@ import adain.model
 from adain import evaluate, stylize, train
 from adain.layers import EPSILON, AdaIN, ReflectionPadding2D
 from adain.model import AdaINModel, build_decoder, load_decoder
-from adain.vgg import ADAIN_LAYERS, vgg19_features
+from common.vgg import ADAIN_LAYERS, vgg19_features
 from common.cli import UserError
 
 

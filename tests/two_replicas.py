@@ -11,7 +11,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from adain.model import AdaINModel  # noqa: E402
-from adain.vgg import ADAIN_LAYERS, vgg19_features  # noqa: E402
+from common.vgg import ADAIN_LAYERS, vgg19_features  # noqa: E402
 from common.distribute import ReplicaSeedGenerator  # noqa: E402
 from gan_dogs.model import GAN, build_discriminator, build_generator  # noqa: E402
 from vae_mnist.train import build_vae  # noqa: E402

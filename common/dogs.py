@@ -1,6 +1,6 @@
 """Dog photos as uint8 arrays, with a fixed held-out split (shared with gan_dogs).
 
-Folder rule: `data_dir` (or the data folder of SPEC section 3 when None) is used as
+Folder rule: `data_dir` (or common.cli.data_dir() when None) is used as
 `<data_dir>/dogs` if that subfolder exists, else `data_dir` itself is taken as the folder of
 dog photos (so `--data-dir ~/my_dogs` works directly). Photos anywhere below it are read
 (subfolders included), bad files skipped with a warning each.

@@ -42,7 +42,7 @@ def vgg19_features(layer_names=ADAIN_LAYERS, weights_path=None, pretrained=True,
     """A frozen functional model: image (B, H, W, 3) in [0, 1] -> list of the named ReLU outputs.
 
     Only the layers up to the deepest requested one are built. `weights_path` overrides the
-    asset resolution of common.assets (SPEC section 2); pretrained=False keeps random weights
+    asset resolution of common.assets; pretrained=False keeps random weights
     (for fast tests).
     """
     wanted = [layer_name(n) for n in layer_names]
