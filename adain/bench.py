@@ -11,21 +11,21 @@ import time
 import keras
 import numpy as np
 
-from common.cli import positive, run_cli, seed, set_seed
+from common.cli import HelpFormatter, add_seed_argument, positive, run_cli, set_seed
 from common.profiles import SPEED_FILE
 from common.runs import report_json
 
 
 def parse_args(argv):
     p = argparse.ArgumentParser(prog="python -m adain.bench", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+                                formatter_class=HelpFormatter)
     p.add_argument("--train", default="8x256,4x128", help="BATCHxSIZE train-step settings to time")
     p.add_argument("--stylize-size", type=positive(int), default=512, help="square stylisation size")
     p.add_argument("--repeats", type=positive(int), default=3, help="timed repetitions (after a warm-up)")
     p.add_argument("--precision", choices=["auto", "float32", "mixed_bfloat16"], default="auto",
                    help="auto = mixed_bfloat16 on a CPU with native bf16, else float32")
     p.add_argument("--out", default=None, help="also write the JSON here")
-    p.add_argument("--seed", type=seed, default=0)
+    add_seed_argument(p, "the synthetic images")
     return p.parse_args(argv)
 
 

@@ -14,27 +14,30 @@ from pathlib import Path
 import numpy as np
 
 from adain.model import DEFAULT_STYLE_WEIGHT, newest_decoder
-from common.cli import UserError, data_dir, positive, run_cli, seed, set_seed
+from common.cli import (HelpFormatter, UserError, add_data_dir_argument, add_seed_argument,
+                        data_dir, positive, run_cli, set_seed)
 from common.images import center_crop, list_images, load_images, resize_short_side
 from common.runs import record_settings, write_metrics, write_text
 
 
 def parse_args(argv):
     p = argparse.ArgumentParser(prog="python -m adain.evaluate", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--run", default=None, help="training run folder (default: newest runs/adain/* with "
-                                               "decoder_final.weights.h5)")
+                                formatter_class=HelpFormatter)
+    p.add_argument("--run-name", default=None,
+                   help="the training run to score, runs/adain/RUN_NAME/ (default: the newest run "
+                        "with a decoder_final.weights.h5)")
+    p.add_argument("--run", default=None, help=argparse.SUPPRESS)  # older spelling: the folder
     p.add_argument("--decoder", default=None, help="decoder to score (default: RUN/decoder_final.weights.h5)")
     p.add_argument("--baseline-decoder", default=None,
                    help="untrained decoder (default: RUN/decoder_step_00000.weights.h5)")
     p.add_argument("--content-dir", default=None, help="default: DATA/adain_examples/content")
     p.add_argument("--style-dir", default=None, help="default: DATA/adain_examples/style")
-    p.add_argument("--data-dir", default=None, help="data folder")
+    add_data_dir_argument(p, "adain_examples/")
     p.add_argument("--pairs", type=positive(int), default=40, help="random content x style pairs")
     p.add_argument("--size", type=positive(int), default=256, help="short side resize + centre crop")
     p.add_argument("--style-weight", type=positive(float), default=None,
                    help="lambda for the total (default: the run's, from metrics.json, else 40)")
-    p.add_argument("--seed", type=seed, default=0)
+    add_seed_argument(p, "the content x style pairs")
     return p.parse_args(argv)
 
 
@@ -63,6 +66,8 @@ def main(argv=None):
     args = parse_args(argv)
     record_settings("adain.evaluate", args)
     set_seed(args.seed)
+    if args.run_name:
+        args.run = Path("runs/adain") / args.run_name
     run = Path(args.run) if args.run else (None if args.decoder and args.baseline_decoder else newest_run())
     decoder_path = args.decoder or run / "decoder_final.weights.h5"
     baseline_path = args.baseline_decoder or run / "decoder_step_00000.weights.h5"

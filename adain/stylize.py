@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common.cli import UserError, float_list, non_negative, run_cli
+from common.cli import HelpFormatter, UserError, float_list, non_negative, run_cli
 from common.images import list_images, load_image, resize_short_side, save_image
 from common.runs import record_settings
 
@@ -95,7 +95,7 @@ def default_decoder():
 
 def parse_args(argv):
     p = argparse.ArgumentParser(prog="python -m adain.stylize", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+                                formatter_class=HelpFormatter)
     p.add_argument("--content", nargs="+", required=True, metavar="PATH",
                    help="content images or folders of them")
     p.add_argument("--style", action="extend", nargs="+", required=True, metavar="PATH",
@@ -105,7 +105,7 @@ def parse_args(argv):
                    help="mix the given --style images with these weights (style interpolation)")
     group = p.add_mutually_exclusive_group()
     group.add_argument("--alpha", type=float_list, default=[1.0], metavar="A1,A2,...",
-                       help="content-style trade-off(s) in [0, 1]: g(alpha*t + (1-alpha)*f(c)) (default 1)")
+                       help="content-style trade-off(s) in [0, 1]: g(alpha*t + (1-alpha)*f(c))")
     group.add_argument("--student-id", default=None,
                        help="pick alphas by the last digit: even 0.3,0.6,0.9; odd 0.2,0.5,0.8")
     p.add_argument("--preserve-color", action="store_true",

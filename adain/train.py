@@ -19,8 +19,9 @@ import time
 import numpy as np
 
 from adain.model import DEFAULT_STYLE_WEIGHT
-from common.cli import (UserError, add_run_arguments, auto_or, data_dir, float_list, non_negative,
-                        positive, run_cli, seed, set_seed)
+from common.cli import (HelpFormatter, UserError, add_data_dir_argument, add_run_arguments,
+                        add_seed_argument, auto_or, data_dir, float_list, non_negative, positive,
+                        run_cli, set_seed)
 from common.runs import (atomic_write, finish_run, open_run, record_settings, save_model_summary,
                          write_metrics)
 
@@ -48,11 +49,13 @@ def steps_per_epoch(ckpt_steps, steps, most=100):
 
 def parse_args(argv):
     p = argparse.ArgumentParser(prog="python -m adain.train", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+                                formatter_class=HelpFormatter)
     p.add_argument("--steps", type=positive(int), default=10000, help="training iterations (assignment: >= 10000)")
     p.add_argument("--batch-size", type=auto_or(positive(int)), default="auto",
                    help="content/style pairs per step; auto = 8 with a GPU (the reference), 4 without")
-    p.add_argument("--lr", type=positive(float), default=1e-4, help="Adam learning rate")
+    p.add_argument("--learning-rate", type=positive(float), default=1e-4, help="Adam learning rate")
+    p.add_argument("--lr", type=positive(float), dest="learning_rate", default=argparse.SUPPRESS,
+                   help=argparse.SUPPRESS)  # the older spelling
     p.add_argument("--lr-decay", type=non_negative(float), default=5e-5, help="lr / (1 + lr_decay * step), as the reference")
     p.add_argument("--style-weight", type=positive(float), default=DEFAULT_STYLE_WEIGHT,
                    help="lambda in L = L_c + lambda L_s; 40 with the Keras (Caffe) VGG19 equals the "
@@ -66,7 +69,7 @@ def parse_args(argv):
                    help="fractions of --steps at which the decoder is saved and the probe stylised")
     p.add_argument("--content-dir", default=None, help="content photos (default: DATA/adain_train/content)")
     p.add_argument("--style-dir", default=None, help="style paintings (default: DATA/adain_train/style)")
-    p.add_argument("--data-dir", default=None, help="data folder (default: $DATA_DIR, ./data, ../shared/data)")
+    add_data_dir_argument(p, "adain_train/ and adain_examples/")
     p.add_argument("--probe-content", default=None, help="default: DATA/adain_examples/content/cornell.jpg")
     p.add_argument("--probe-style", default=None,
                    help="default: DATA/adain_examples/style/woman_with_hat_matisse.jpg")
@@ -76,7 +79,7 @@ def parse_args(argv):
                         "(default) = mixed_bfloat16 on a CPU with native bf16, else float32")
     p.add_argument("--vgg-weights", default=None, help="VGG19 notop .h5 (default: resolved as in README)")
     add_run_arguments(p, "adain")
-    p.add_argument("--seed", type=seed, default=0, help="random seed")
+    add_seed_argument(p, "weights, data order and crops")
     return p.parse_args(argv)
 
 
@@ -143,7 +146,7 @@ def main(argv=None):
     with training_strategy().scope():
         model = AdaINModel(style_weight=args.style_weight, vgg_weights=args.vgg_weights)
         model((np.zeros((1, 32, 32, 3), "float32"),) * 2)  # build (BackupAndRestore needs a built model)
-        schedule = keras.optimizers.schedules.InverseTimeDecay(args.lr, decay_steps=1,
+        schedule = keras.optimizers.schedules.InverseTimeDecay(args.learning_rate, decay_steps=1,
                                                                decay_rate=args.lr_decay)
         model.compile(optimizer=keras.optimizers.Adam(schedule))
     save_model_summary(run_dir / "model_summary.txt", model.encoder, model.decoder)
@@ -166,7 +169,7 @@ def main(argv=None):
               shuffle=False, verbose=1 if sys.stdout.isatty() else 2)  # tf.data shuffles itself
     step = int(model.optimizer.iterations)
     if step < args.steps:  # TerminateOnNaN stopped it; the checkpoints written so far stay
-        raise UserError(f"the loss became NaN or inf at step {step}: lower --lr or --style-weight "
+        raise UserError(f"the loss became NaN or inf at step {step}: lower --learning-rate or --style-weight "
                         f"(checkpoints up to then are in {run_dir})")
 
     final = run_dir / f"decoder_step_{ckpt_steps[-1]:05d}.weights.h5"

@@ -14,14 +14,14 @@ from common.dogs import load_dogs
 from ae_dogs.experiments import check_enough_images, latent_experiments
 from ae_dogs.figures import models_rows
 from ae_dogs.train import add_data_arguments, rule_breaks, train_model
-from common.cli import UserError, float_list, run_cli
+from common.cli import HelpFormatter, UserError, float_list, run_cli
 from common.runs import (default_run_name, finish_run, open_run, record_settings, run_dirs,
                          write_metrics, write_text)
 
 
 def build_parser():
     parser = argparse.ArgumentParser(prog="python -m ae_dogs.explore", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+                                     formatter_class=HelpFormatter)
     parser.add_argument("--noise-variances", type=float_list, default=[0.05, 0.1, 0.15],
                         help="latent noise variances of the regularised models (part 5), "
                              "comma-separated; the plain model (no noise) is always trained too")

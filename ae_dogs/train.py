@@ -19,7 +19,8 @@ import tensorflow as tf
 from common.dogs import load_dogs
 from ae_dogs.experiments import check_enough_images, latent_experiments
 from ae_dogs.model import build_autoencoder
-from common.cli import add_run_arguments, finite, non_negative, positive, run_cli, seed, set_seed
+from common.cli import (HelpFormatter, add_data_dir_argument, add_run_arguments, add_seed_argument,
+                        finite, non_negative, positive, run_cli, set_seed)
 from common.callbacks import HistoryCSV, WeightsCheckpoint, backup_and_restore, fit_once
 from common.distribute import training_strategy
 from common.figures import loss_curves, read_history
@@ -43,8 +44,7 @@ def rule_breaks(args):
 
 
 def add_data_arguments(parser):
-    parser.add_argument("--data-dir", help="data folder holding dogs/, or a folder of dog photos "
-                                           "(default: $DATA_DIR, ./data, then ../shared/data)")
+    add_data_dir_argument(parser, "dogs/ (or give a folder of dog photos)")
     parser.add_argument("--image-size", type=positive(int), default=64,
                         help="photos are resized (short side) and centre-cropped to this; "
                              "8 times a power of two (16, 32, 64, 128)")
@@ -57,14 +57,13 @@ def add_data_arguments(parser):
     parser.add_argument("--learning-rate", type=positive(float), default=1e-3, help="Adam's rate")
     parser.add_argument("--n-fit", type=positive(int), default=256,
                         help="training images whose codes the Gaussian of part (3) is fitted to")
-    parser.add_argument("--seed", type=seed, default=0,
-                        help="seed for the split, weights, shuffling, noise and sampling")
+    add_seed_argument(parser, "the split, weights, shuffling, noise and sampling")
     add_run_arguments(parser, "ae_dogs")
 
 
 def build_parser():
     parser = argparse.ArgumentParser(prog="python -m ae_dogs.train", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+                                     formatter_class=HelpFormatter)
     parser.add_argument("--noise-variance", type=non_negative(float), default=0.0,
                         help="0: plain autoencoder; V > 0: power-normalise the latent code and add "
                              "N(0, V) noise (std sqrt(V)) while training, e.g. 0.05, 0.1, 0.15")

@@ -20,7 +20,7 @@ from common.runs import (default_run_name, finish_run, open_run, record_settings
 def parse_args(argv=None):
     parser = train.build_parser("python -m ae_mnist.compare_l2", __doc__)
     parser.set_defaults(l2=1e-4)
-    parser.description += "\n--l2 is the factor of the regularised run (default 1e-4)."
+    parser.description += "\n--l2 is the factor of the regularised run."
     args = parser.parse_args(argv)
     if args.l2 == 0:
         raise UserError("--l2 must be > 0 for a comparison with the unregularised run")

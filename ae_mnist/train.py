@@ -15,8 +15,8 @@ import numpy as np
 
 from ae_mnist import data, figures
 from ae_mnist.model import build_autoencoder, compile_autoencoder
-from common.cli import (add_run_arguments, non_negative, positive, positive_int_list, run_cli, seed,
-                        set_seed)
+from common.cli import (HelpFormatter, add_run_arguments, add_seed_argument, non_negative, positive,
+                        positive_int_list, run_cli, set_seed)
 from common.callbacks import HistoryCSV, WeightsCheckpoint, backup_and_restore, fit_once
 from common.distribute import training_strategy
 from common.figures import loss_curves, read_history
@@ -25,10 +25,6 @@ from common.runs import (default_run_name, finish_run, open_run, record_settings
                          save_model_summary, write_metrics)
 
 
-
-
-class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
-    """Keep the docstring's layout and show every flag's default."""
 
 
 def build_parser(prog="python -m ae_mnist.train", description=__doc__):
@@ -55,7 +51,7 @@ def build_parser(prog="python -m ae_mnist.train", description=__doc__):
                         help="Adam's initial rate, decayed to 0 by a cosine schedule")
     parser.add_argument("--grid-size", type=positive(int), default=20,
                         help="decode an N x N uniform grid of latent codes (2-D bottleneck only)")
-    parser.add_argument("--seed", type=seed, default=0, help="seed for weights, shuffling and noise")
+    add_seed_argument(parser, "weights, shuffling and noise")
     add_run_arguments(parser, "ae_mnist")
     parser.add_argument("--mnist-path", default=None,
                         help="an MNIST file (mnist.npz or mnist.pkl.gz); default: the cache, then download")

@@ -1,10 +1,21 @@
 """What every command-line entry point shares: one-line errors, seeding, the data folder, and the
 argparse types that turn a bad number (0, -1, nan, inf) into a one-line usage error."""
+import argparse
 import math
 import os
 import random
 import sys
 from pathlib import Path
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    """Every command's --help: the module docstring's layout kept, and each flag's default shown
+    (unless it is None or False, whose meaning the help text gives)."""
+
+    def _get_help_string(self, action):
+        if action.default is None or action.default is False or action.default is argparse.SUPPRESS:
+            return action.help
+        return super()._get_help_string(action)
 
 
 class UserError(Exception):
@@ -61,6 +72,18 @@ def existing_file(path, what):
     if not path.is_file():
         raise UserError(f"{what} {path} does not exist")
     return path
+
+
+def add_seed_argument(parser, what):
+    """--seed, as every command has it; `what` says what it seeds."""
+    parser.add_argument("--seed", type=seed, default=0, help=f"random seed of {what}")
+
+
+def add_data_dir_argument(parser, holding):
+    """--data-dir, as every command that reads the data folder has it (rules: data_dir())."""
+    parser.add_argument("--data-dir", default=None,
+                        help=f"the data folder, holding {holding} (default: $DATA_DIR, ./data, "
+                             "then ../shared/data)")
 
 
 def add_run_arguments(parser, package, resume=True):

@@ -26,7 +26,7 @@ import sys
 import time
 from pathlib import Path
 
-from common.cli import UserError, data_dir, run_cli
+from common.cli import HelpFormatter, UserError, data_dir, run_cli
 
 STEPS = ["ae_mnist", "adain", "ae_dogs", "vae_mnist", "gan_dogs", "gatys"]
 PROFILES = ["cpu", "gpu", "quick"]
@@ -95,7 +95,7 @@ def step_plan(step, profile, root="."):
                  "--image-size", s["crop"], "--load-size", 2 * s["crop"]]
         per_step = SECONDS[f"adain_step_{s['batch']}x{s['crop']}"]
         return ([(train, runs),
-                 (["adain.evaluate", "--run", runs], runs / "eval.md"),
+                 (["adain.evaluate", "--run-name", run], runs / "eval.md"),
                  # part 3: two photos, one style; part 4: another style, alphas of an even ID
                  (["adain.stylize", "--decoder", decoder, "--out", runs / "part3",
                    "--content", examples / "content" / "golden_gate.jpg",
@@ -243,7 +243,7 @@ def step_list(text):
 def main(argv=None):
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `--dry-run | head` ends quietly
     p = argparse.ArgumentParser(prog="python -m common.profiles", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+                                formatter_class=HelpFormatter)
     p.add_argument("--profile", choices=PROFILES + ["full", "auto"], default="auto",
                    help="full = gpu; auto = gpu when nvidia-smi sees a GPU, else cpu")
     p.add_argument("--only", type=step_list, default=STEPS, help="comma-separated steps to run")

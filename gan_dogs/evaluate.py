@@ -23,7 +23,8 @@ import keras
 import numpy as np
 from keras import ops
 
-from common.cli import UserError, finite, positive, run_cli, seed, set_seed
+from common.cli import (HelpFormatter, UserError, add_data_dir_argument, add_seed_argument, finite,
+                        positive, run_cli, set_seed)
 from common.fid import fid_from_features, inception_features, inception_model
 from common.figures import image_grid
 from common.runs import record_settings, run_dirs, write_metrics
@@ -52,13 +53,13 @@ def snapshot_generators(run_dir):
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(prog="python -m gan_dogs.evaluate", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+                                     formatter_class=HelpFormatter)
     parser.add_argument("--run-name", required=True,
                         help="the training run: reads runs/gan_dogs/<run-name>/generator.keras")
     parser.add_argument("--generator", default=None,
                         help="another generator file instead (e.g. generator_epoch_010.keras)")
     parser.add_argument("--n-images", type=positive(int), default=300,
-                        help="generated, held-out and noise images per set (default 300)")
+                        help="generated, held-out and noise images per set")
     parser.add_argument("--n-reference", type=positive(int), default=None,
                         help="use only N random training photos as the reference set "
                              "(default: all of them)")
@@ -66,15 +67,14 @@ def parse_args(argv=None):
                         help="also score every generator_epoch_NNN.keras of the run (default: "
                              "yes; about 40 s each on a 2-core CPU)")
     parser.add_argument("--val-fraction", type=finite(float), default=0.1,
-                        help="held-out fraction, as in training (default 0.1)")
+                        help="held-out fraction, as in training")
     parser.add_argument("--inception-weights", default=None,
                         help="InceptionV3 weights file (default: resolved by common.assets; "
                              "see README)")
     parser.add_argument("--batch-size", type=positive(int), default=50,
-                        help="images per Inception batch (default 50)")
-    parser.add_argument("--data-dir", default=None,
-                        help="data folder holding dogs/ (default: $DATA_DIR, ./data, ../shared/data)")
-    parser.add_argument("--seed", type=seed, default=0, help="random seed (default 0)")
+                        help="images per Inception batch")
+    add_data_dir_argument(parser, "dogs/")
+    add_seed_argument(parser, "the latent vectors and the held-out split")
     return parser.parse_args(argv)
 
 

@@ -15,7 +15,8 @@ import time
 import keras
 import numpy as np
 
-from common.cli import UserError, add_run_arguments, finite, positive, positive_int_list, run_cli, seed, set_seed
+from common.cli import (HelpFormatter, UserError, add_data_dir_argument, add_run_arguments,
+                        add_seed_argument, finite, positive, positive_int_list, run_cli, set_seed)
 from common.callbacks import HistoryCSV, WeightsCheckpoint, backup_and_restore
 from common.distribute import training_strategy
 from common.figures import loss_curves, read_history
@@ -43,17 +44,16 @@ def rule_breaks(args):
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(prog="python -m gan_dogs.train", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--epochs", type=positive(int), default=50, help="training epochs (default 50)")
+                                     formatter_class=HelpFormatter)
+    parser.add_argument("--epochs", type=positive(int), default=50, help="training epochs")
     parser.add_argument("--snapshot-epochs", type=positive_int_list, default=[10, 30, 50],
                         help="epochs after which to save 10 generated images and a generator "
-                             "checkpoint (default 10,30,50, as the assignment asks)")
+                             "checkpoint (as the assignment asks)")
     parser.add_argument("--latent-dim", type=positive(int), default=128,
-                        help="dimension of z ~ N(0, I) (default 128)")
-    parser.add_argument("--batch-size", type=positive(int), default=64, help="default 64")
+                        help="dimension of z ~ N(0, I)")
+    parser.add_argument("--batch-size", type=positive(int), default=64, help="images per training step")
     parser.add_argument("--image-size", type=image_size, default=64,
-                        help="side of the square training images, a power of two >= 16 "
-                             "(default 64)")
+                        help="side of the square training images, a power of two >= 16")
     parser.add_argument("--learning-rate", type=positive(float), default=2e-4,
                         help="Adam learning rate of both networks, beta_1 = 0.5 (DCGAN paper; "
                              "default 2e-4)")
@@ -61,10 +61,9 @@ def parse_args(argv=None):
                         help="read only N random photos of the folder (quick runs)")
     parser.add_argument("--val-fraction", type=finite(float), default=0.1,
                         help="photos held out from training, used by gan_dogs.evaluate as the "
-                             "real-vs-real FID floor (default 0.1; keep it equal there)")
-    parser.add_argument("--data-dir", default=None,
-                        help="data folder holding dogs/ (default: $DATA_DIR, ./data, ../shared/data)")
-    parser.add_argument("--seed", type=seed, default=0, help="random seed (default 0)")
+                             "real-vs-real FID floor (keep it equal there)")
+    add_data_dir_argument(parser, "dogs/")
+    add_seed_argument(parser, "weights, data order and the fixed latent batch")
     add_run_arguments(parser, "gan_dogs")
     args = parser.parse_args(argv)
     if max(args.snapshot_epochs) > args.epochs:

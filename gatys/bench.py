@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 
-from common.cli import positive, run_cli
+from common.cli import HelpFormatter, positive, run_cli
 from common.runs import report_json
 
 
@@ -31,7 +31,7 @@ def time_step(size, repeats, pretrained=True):
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(prog="python -m gatys.bench", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+                                formatter_class=HelpFormatter)
     p.add_argument("--sizes", default="256,512", help="comma-separated square image sizes")
     p.add_argument("--repeats", type=positive(int), default=5, help="timed steps per size")
     p.add_argument("--out", default=None, help="also write the JSON here")

@@ -10,7 +10,8 @@ runs/adain/**/decoder_final.weights.h5) is found.
 """
 import argparse
 
-from common.cli import add_run_arguments, data_dir, existing_file, run_cli
+from common.cli import (HelpFormatter, add_data_dir_argument, add_run_arguments, data_dir,
+                        existing_file, run_cli)
 from common.figures import image_grid, read_history
 from common.images import load_image
 from common.runs import finish_run, open_run, record_settings, write_metrics
@@ -44,9 +45,9 @@ def adain_comparison(content_path, style_path, gatys_image, decoder_path, size, 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(prog="python -m gatys.examples", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+                                formatter_class=HelpFormatter)
     add_loss_flags(p, init=False)  # both inits are run
-    p.add_argument("--data-dir", default=None, help="data folder holding adain_examples/")
+    add_data_dir_argument(p, "adain_examples/")
     p.add_argument("--adain-decoder", default=None,
                    help="AdaIN decoder weights for the comparison figure (default: newest "
                         "runs/adain/**/decoder_final.weights.h5; skipped if none)")

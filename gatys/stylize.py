@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from common.cli import (UserError, add_run_arguments, existing_file, non_negative, non_negative_list,
-                        positive, run_cli, seed, set_seed)
+from common.cli import (HelpFormatter, UserError, add_run_arguments, add_seed_argument,
+                        existing_file, non_negative, non_negative_list, positive, run_cli, set_seed)
 from common.images import load_image, resize_short_side, save_image
 from common.runs import atomic_write, finish_run, open_run, record_settings, write_metrics
 
@@ -159,9 +159,9 @@ def write_history(path, history):
 
 def add_loss_flags(p, init=True):
     p.add_argument("--size", type=positive(int), default=512,
-                   help="longer side of the result in pixels (default 512)")
+                   help="longer side of the result in pixels")
     p.add_argument("--steps", type=positive(int), default=300,
-                   help="loss-and-gradient evaluations (default 300)")
+                   help="loss-and-gradient evaluations")
     p.add_argument("--optimizer", choices=["lbfgs", "adam"], default="lbfgs",
                    help="L-BFGS-B through SciPy (the classic choice, default) or Adam")
     p.add_argument("--learning-rate", type=positive(float), default=0.02, help="Adam's step size")
@@ -171,22 +171,22 @@ def add_loss_flags(p, init=True):
     p.add_argument("--content-layer", default="relu4_2",
                    help="VGG19 layer of the content loss (reluB_C or blockB_convC; default relu4_2)")
     p.add_argument("--style-layers", default=DEFAULT_STYLE_LAYERS,
-                   help=f"comma-separated style layers (default {DEFAULT_STYLE_LAYERS})")
+                   help="comma-separated style layers")
     p.add_argument("--style-weights", type=non_negative_list, default=None, metavar="W1,W2,...",
                    help="per-layer style weights w_l (default 1 each), multiplied by --style-weight")
     p.add_argument("--content-weight", type=non_negative(float), default=1.0,
-                   help="w_c of the content loss (default 1)")
+                   help="w_c of the content loss")
     p.add_argument("--style-weight", type=non_negative(float), default=1e-4,
-                   help="global factor on the style weights (default 1e-4, chosen so that content "
+                   help="global factor on the style weights (chosen so that content "
                         "and style losses are of similar size on these VGG features)")
     p.add_argument("--tv-weight", type=non_negative(float), default=1e5,
-                   help="w_t of the total-variation loss (default 1e5)")
-    p.add_argument("--seed", type=seed, default=0, help="random seed (noise init)")
+                   help="w_t of the total-variation loss")
+    add_seed_argument(p, "the noise start (--init noise)")
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m gatys.stylize", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+                                formatter_class=HelpFormatter)
     p.add_argument("--content", required=True, help="content photo")
     p.add_argument("--style", required=True, help="style painting")
     add_loss_flags(p)

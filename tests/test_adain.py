@@ -114,7 +114,7 @@ def test_train_writes_checkpoints_at_exact_steps(data, capsys):
         assert (run / name).is_file(), name
     assert not (run / "backup").exists()
     assert "warning: skipped" in capsys.readouterr().err  # notes.jpg
-    results = evaluate.main(["--run", str(run), "--content-dir", data[1], "--style-dir", data[3],
+    results = evaluate.main(["--run-name", "quick/a", "--content-dir", data[1], "--style-dir", data[3],
                              "--pairs", "3", "--size", "32"])
     assert set(results) == {"trained decoder", "untrained decoder (step 0)", "unchanged content image"}
     assert (run / "eval.md").is_file()

@@ -9,7 +9,7 @@ importance-weighted log-likelihood per prior.
 """
 import argparse
 
-from common.cli import run_cli
+from common.cli import HelpFormatter, run_cli
 from common.runs import (default_run_name, finish_run, open_run, record_settings, write_metrics,
                          write_text)
 from vae_mnist import figures
@@ -50,9 +50,9 @@ def rule_breaks(args):
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(prog="python -m vae_mnist.compare", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+                                     formatter_class=HelpFormatter)
     parser.add_argument("--priors", type=prior_list, default=list(PRIORS),
-                        help=f"comma-separated priors to train (default {','.join(PRIORS)})")
+                        help="comma-separated priors to train")
     add_training_args(parser)
     return parser.parse_args(argv)
 

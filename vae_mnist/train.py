@@ -14,7 +14,8 @@ import keras
 import numpy as np
 from keras import ops
 
-from common.cli import UserError, add_run_arguments, positive, run_cli, seed, set_seed
+from common.cli import (HelpFormatter, UserError, add_run_arguments, add_seed_argument, positive,
+                        run_cli, set_seed)
 from common.callbacks import HistoryCSV, WeightsCheckpoint, backup_and_restore, fit_once
 from common.distribute import training_strategy
 from common.figures import loss_curves, read_history
@@ -30,18 +31,18 @@ PRIOR_TITLES = {"standard": "standard Gaussian N(0, I)", "mog": "mixture of {K} 
 def add_training_args(parser):
     """Flags shared by train and compare; defaults are the --full settings."""
     parser.add_argument("--components", type=positive(int), default=10,
-                        help="K: mixture components (mog) or pseudo-inputs (vamp) (default 10)")
-    parser.add_argument("--epochs", type=positive(int), default=50, help="training epochs (default 50)")
+                        help="K: mixture components (mog) or pseudo-inputs (vamp)")
+    parser.add_argument("--epochs", type=positive(int), default=50, help="training epochs")
     parser.add_argument("--batch-size", type=positive(int), default=128,
-                        help="images per training step (default 128)")
+                        help="images per training step")
     parser.add_argument("--learning-rate", type=positive(float), default=1e-3,
-                        help="Adam learning rate (default 1e-3)")
+                        help="Adam learning rate")
     parser.add_argument("--iw-samples", type=positive(int), default=100,
                         help="k, importance samples per test image for the log-likelihood "
-                             "estimate (default 100)")
+                             "estimate")
     parser.add_argument("--limit", type=positive(int), default=None,
                         help="use only the first N training and test images (smoke tests)")
-    parser.add_argument("--seed", type=seed, default=0, help="random seed (default 0)")
+    add_seed_argument(parser, "weights, shuffling and sampling")
     add_run_arguments(parser, "vae_mnist")
 
 
@@ -121,12 +122,12 @@ def train_vae(prior, run_name, components=10, latent_dim=2, epochs=50, batch_siz
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m vae_mnist.train", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+                                     formatter_class=HelpFormatter)
     parser.add_argument("--prior", choices=PRIORS, default="standard",
                         help="standard: N(0, I); mog: trainable mixture of K Gaussians; "
-                             "vamp: VampPrior with K trainable pseudo-inputs (default standard)")
+                             "vamp: VampPrior with K trainable pseudo-inputs")
     parser.add_argument("--latent-dim", type=positive(int), default=2,
-                        help="latent dimension (default 2, which the figures need)")
+                        help="latent dimension (the figures need 2)")
     parser.add_argument("--no-plots", action="store_true",
                         help="skip the figures (allows --latent-dim other than 2)")
     add_training_args(parser)
