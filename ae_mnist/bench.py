@@ -8,7 +8,6 @@ On a busy machine wall-clock time overstates the cost; `cpu_seconds_per_epoch` (
 together) is what the epoch would take on ONE otherwise idle core.
 """
 import argparse
-import json
 import time
 
 import keras
@@ -16,8 +15,9 @@ import numpy as np
 
 from ae_mnist import data
 from ae_mnist.model import build_autoencoder, compile_autoencoder
-from ae_mnist.train import HelpFormatter, build_parser
-from common.cli import positive, positive_int_list, run_cli, set_seed
+from ae_mnist.train import build_parser
+from common.cli import HelpFormatter, positive, positive_int_list, run_cli, set_seed
+from common.runs import report_json
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -47,6 +47,7 @@ def main(argv=None):
     parser.add_argument("--epochs", type=positive(int), default=3,
                         help="timed epochs (one more, untimed, comes first)")
     parser.add_argument("--mnist-path", default=None, help="an MNIST file (default: the cache)")
+    parser.add_argument("--out", default=None, help="also write the JSON here")
     args = parser.parse_args(argv)
     set_seed(0)
     (x_train, _), (x_test, _) = data.load(args.mnist_path)
@@ -57,14 +58,14 @@ def main(argv=None):
     model.fit(x_train, x_train, batch_size=args.batch_size, epochs=args.epochs + 1,
               validation_data=(x_test, x_test), callbacks=[timer], verbose=0)
     seconds = float(np.median(timer.seconds[1:]))
-    print(json.dumps({
+    return report_json({
         "seconds_per_epoch": round(seconds, 3),
         "samples_per_second": round(len(x_train) / seconds, 1),
         "cpu_seconds_per_epoch": round(float(np.median(timer.cpu_seconds[1:])), 3),
         "train_images": len(x_train), "validation_images": len(x_test),
         "batch_size": args.batch_size, "hidden": args.hidden, "bottleneck": args.bottleneck,
         "dtype": keras.config.floatx(), "backend": keras.config.backend(),
-        "epoch_seconds": [round(s, 3) for s in timer.seconds]}, indent=2))
+        "epoch_seconds": [round(s, 3) for s in timer.seconds]}, args.out)
 
 
 if __name__ == "__main__":

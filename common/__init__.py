@@ -1,7 +1,8 @@
 """Code shared by two or more assignment packages.
 
 Imported first by every package (each package's __init__ imports it), so what is set here holds
-before TensorFlow loads, whatever a module imports first: the Keras backend, and a quiet start.
+before TensorFlow and matplotlib load, whatever a module imports first: the Keras backend, the
+headless matplotlib backend, and a quiet start.
 TensorFlow 2.19+ prints C++ INFO lines at import whatever TF_CPP_MIN_LOG_LEVEL says
 (tensorflow/tensorflow#100442), plus a cuInit 'error' on every machine without a GPU; students
 take them for errors. The import of TensorFlow, and its first look for devices, run with the
@@ -17,6 +18,7 @@ import sys
 import tempfile
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("MPLBACKEND", "Agg")  # figures are files: no window, no display needed
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 KNOWN_NOISE = re.compile(

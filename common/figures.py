@@ -3,13 +3,10 @@ import csv
 import textwrap
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (after choosing the headless backend)
-import numpy as np  # noqa: E402
-
-from common.runs import atomic_write, settings_footer  # noqa: E402
+from common.runs import atomic_write, settings_footer
 
 
 def save_figure(fig, path, dpi=150):

@@ -1,10 +1,7 @@
 """Figures: generated images per training stage, and the FID comparison."""
-import matplotlib
+import matplotlib.pyplot as plt
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-from common.figures import image_grid, save_figure  # noqa: E402
+from common.figures import image_grid, save_figure
 
 
 def stages_figure(snapshots, path, title="Generated dogs from one fixed latent batch, by epoch"):

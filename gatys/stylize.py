@@ -111,7 +111,7 @@ def optimise(transfer, init, steps, optimizer="lbfgs", learning_rate=0.02, on_st
     return np.clip(image.reshape(init.shape), 0, 1).astype(np.float32), history
 
 
-def stylize(content_path, style_path, out_dir, size=256, steps=200, init="content",
+def stylize(content_path, style_path, out_dir, size=512, steps=300, init="content",
             optimizer="lbfgs", content_layer="relu4_2", style_layers=DEFAULT_STYLE_LAYERS,
             style_weights=None, content_weight=1.0, style_weight=1e-4, tv_weight=1e5,
             learning_rate=0.02, seed=0, pretrained=True, verbose=True):
@@ -163,13 +163,13 @@ def add_loss_flags(p, init=True):
     p.add_argument("--steps", type=positive(int), default=300,
                    help="loss-and-gradient evaluations")
     p.add_argument("--optimizer", choices=["lbfgs", "adam"], default="lbfgs",
-                   help="L-BFGS-B through SciPy (the classic choice, default) or Adam")
+                   help="L-BFGS-B through SciPy (the classic choice) or Adam")
     p.add_argument("--learning-rate", type=positive(float), default=0.02, help="Adam's step size")
     if init:
         p.add_argument("--init", choices=["content", "noise"], default="content",
-                       help="start from the content photo (default) or from uniform noise")
+                       help="start from the content photo or from uniform noise")
     p.add_argument("--content-layer", default="relu4_2",
-                   help="VGG19 layer of the content loss (reluB_C or blockB_convC; default relu4_2)")
+                   help="VGG19 layer of the content loss (reluB_C or blockB_convC)")
     p.add_argument("--style-layers", default=DEFAULT_STYLE_LAYERS,
                    help="comma-separated style layers")
     p.add_argument("--style-weights", type=non_negative_list, default=None, metavar="W1,W2,...",

@@ -1,13 +1,10 @@
 """Figures of a 2-D latent space: aggregated posterior over prior contours, decoded latent grid."""
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+from keras import ops
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (after choosing the headless backend)
-import numpy as np  # noqa: E402
-from keras import ops  # noqa: E402
-
-from common.cli import UserError  # noqa: E402
-from common.figures import draw_latent_grid, image_grid, save_figure  # noqa: E402
+from common.cli import UserError
+from common.figures import draw_latent_grid, image_grid, save_figure
 
 
 def require_2d(latent_dim):
