@@ -8,7 +8,7 @@ STEPS=(ae_mnist adain ae_dogs vae_mnist gan_dogs gatys)   # in the order they ru
 usage() {
   cat <<EOF
 usage: ./run_all.sh [--cpu | --gpu | --quick] [--dry-run] [--overwrite] [--only STEP[,STEP]]
-                    [--data-dir DIR]
+                    [--data-dir DIR] [--name NAME --student-id ID]
        ./run_all.sh --tests [PYTEST ARGS...]
        ./run_all.sh --setup | --help
 
@@ -31,6 +31,9 @@ Profiles (named after the machine you have):
                    default: --gpu when nvidia-smi sees a GPU, else --cpu
   --dry-run        print each step's commands and estimated time on this machine; run nothing
   --overwrite      run finished steps again (their run folders move to NAME.old-<time>)
+  --name NAME --student-id ID
+                   then build the hand-ins in reports/ (the .docx reports named as the course
+                   asks, author NAME, and the zip archives); or set $STUDENT_NAME, $STUDENT_ID
   --only STEPS     comma-separated subset of: ${STEPS[*]}
   --data-dir DIR   the data folder (default: \$DATA_DIR, ./data, then ../shared/data)
   --tests          run the test suite (pytest); extra arguments go to pytest
@@ -44,12 +47,18 @@ ONLY="$(IFS=,; echo "${STEPS[*]}")"
 ACTION=run
 DRY_RUN=()
 OVERWRITE=()
+STUDENT_NAME="${STUDENT_NAME:-}"
+STUDENT_ID="${STUDENT_ID:-}"
 PYTEST_ARGS=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --cpu|--gpu|--quick|--full) PROFILE="${1#--}" ;;
     --dry-run) DRY_RUN=(--dry-run) ;;
     --overwrite) OVERWRITE=(--overwrite) ;;
+    --name) [ $# -ge 2 ] || { echo "error: --name needs your name" >&2; exit 2; }
+            STUDENT_NAME="$2"; shift ;;
+    --student-id) [ $# -ge 2 ] || { echo "error: --student-id needs your student ID" >&2; exit 2; }
+                  STUDENT_ID="$2"; shift ;;
     --only) [ $# -ge 2 ] || { echo "error: --only needs a list of steps" >&2; usage >&2; exit 2; }
             ONLY="$2"; shift ;;
     --only=*) ONLY="${1#--only=}" ;;
@@ -95,4 +104,9 @@ case "$ACTION" in
   setup) echo "== .venv is ready"; exit 0 ;;
   tests) exec "$PY" -m pytest -q tests "${PYTEST_ARGS[@]}" ;;
 esac
-exec "$PY" -m common.profiles --profile "$PROFILE" --only "$ONLY" "${OVERWRITE[@]}"
+"$PY" -m common.profiles --profile "$PROFILE" --only "$ONLY" "${OVERWRITE[@]}"
+if [ -n "$STUDENT_NAME" ] && [ -n "$STUDENT_ID" ]; then
+  # the hand-ins (report/): every assignment whose results are complete
+  exec "$PY" -m report --assignment all --name "$STUDENT_NAME" --student-id "$STUDENT_ID" \
+    --profile "$PROFILE"
+fi

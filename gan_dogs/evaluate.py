@@ -10,7 +10,8 @@ FIDs against the same reference set, the training photos (or --n-reference of th
 and, unless --no-by-epoch, the FID of 300 images from each snapshot checkpoint of the run
 (generator_epoch_NNN.keras, the same z for every epoch): how the generator improved.
 All images are at the generator's resolution, resized to 299x299 for the Inception network.
-Writes metrics.json (merged), fid.png, fid_by_epoch.png, fid_samples.png into the run folder;
+Writes metrics.json (merged), fid.png, fid_by_epoch.png, fid_samples.png and fid_images/ (the
+scored generated images, one PNG each) into the run folder;
 prints a table.
 FIDs from fewer images than the 2048 feature dimensions are biased upwards (a warning says so):
 compare numbers only at equal set sizes and the same network (named in metrics.json).
@@ -27,6 +28,7 @@ from common.cli import (HelpFormatter, UserError, add_data_dir_argument, add_see
                         positive, run_cli, set_seed)
 from common.fid import fid_from_features, inception_features, inception_model
 from common.figures import image_grid
+from common.images import save_image
 from common.runs import record_settings, run_dirs, write_metrics
 from gan_dogs import data
 from gan_dogs.figures import fid_bars, fid_by_epoch_figure
@@ -135,6 +137,8 @@ def evaluate(args):
                             f"FID of {args.n_images} generated dogs by training epoch "
                             f"(vs {len(reference)} real photos, {network} Inception)")
     images = sets["generated"]
+    for i, image in enumerate(images):  # the scored images themselves: the assignment's 300
+        save_image(run_dir / "fid_images" / f"generated_{i:03d}.png", image)
     image_grid([images[i * 10:(i + 1) * 10] for i in range(3)], run_dir / "fid_samples.png",
                f"30 of the {len(images)} generated dogs used for the FID")
     write_metrics(run_dir / "metrics.json", {

@@ -215,6 +215,7 @@ def test_train_cli_writes_snapshots_checkpoints_and_stage_figure(tmp_path, monke
     assert metrics["fid_real_floor"] < metrics["fid_noise_ceiling"]
     assert set(fids) == {"generated", "real held-out (floor)", "uniform noise (ceiling)"}
     assert (run / "fid.png").is_file() and (run / "fid_samples.png").is_file()
+    assert len(list((run / "fid_images").glob("generated_*.png"))) == 12
     # the last snapshot is the latest generator: scored on the same z, the same FID
     assert set(metrics["fid_by_epoch"]) == {"1", "2"}
     assert metrics["fid_by_epoch"]["2"] == pytest.approx(metrics["fid_generated"], rel=1e-5)

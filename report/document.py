@@ -1,0 +1,158 @@
+"""The Word report: python-docx, with Chinese text in an East-Asian font, figures with captions,
+Markdown tables as Word tables, printed model structures, code as an image and as text, and
+highlighted placeholders where the student writes the analysis."""
+import importlib
+import inspect
+import json
+import time
+from pathlib import Path
+
+import docx
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_COLOR_INDEX
+from docx.oxml.ns import qn
+from docx.shared import Cm, Pt, RGBColor
+from PIL import Image, ImageDraw, ImageFont
+
+EAST_ASIAN_FONT = "宋体"      # SimSun: on every Chinese Windows and Office
+MONOSPACE_FONT = "Consolas"
+PLACEHOLDER = "在此写下你的观察与分析"
+MAX_FIGURE_WIDTH_CM = 16.0
+
+
+def set_fonts(style, latin, east_asian=EAST_ASIAN_FONT, size=None):
+    """Word picks the font of Chinese characters from w:eastAsia, which python-docx's font.name
+    does not set: without it Chinese text falls back to whatever the machine has."""
+    style.font.name = latin
+    style.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), east_asian)
+    if size:
+        style.font.size = Pt(size)
+
+
+def new_document(title, author):
+    document = docx.Document()
+    styles = document.styles
+    set_fonts(styles["Normal"], "Times New Roman", size=11)
+    for name in ("Title", "Heading 1", "Heading 2", "Heading 3", "Caption"):
+        set_fonts(styles[name], "Times New Roman")
+    code = styles.add_style("Code", 1)  # a paragraph style
+    code.base_style = styles["Normal"]
+    set_fonts(code, MONOSPACE_FONT, size=8)
+    code.paragraph_format.space_after = Pt(0)
+    document.core_properties.author = author
+    document.core_properties.last_modified_by = author
+    document.core_properties.title = title
+    return document
+
+
+def add_figure(document, path, caption, number):
+    with Image.open(path) as image:
+        width_cm = min(MAX_FIGURE_WIDTH_CM, image.width / 150 * 2.54)  # figures are 150 dpi
+    document.add_picture(str(path), width=Cm(width_cm))
+    document.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
+    document.add_paragraph(f"图 {number}  {caption}", style="Caption").alignment = \
+        WD_ALIGN_PARAGRAPH.CENTER
+
+
+def markdown_rows(text):
+    """The cells of a Markdown table's rows (the |---| line left out)."""
+    rows = [[cell.strip() for cell in line.strip().strip("|").split("|")]
+            for line in text.splitlines() if line.strip().startswith("|")]
+    return [row for row in rows if not all(set(cell) <= set("-: ") for cell in row)]
+
+
+def add_table(document, path, caption, number):
+    document.add_paragraph(f"表 {number}  {caption}", style="Caption").alignment = \
+        WD_ALIGN_PARAGRAPH.CENTER
+    rows = markdown_rows(Path(path).read_text())
+    table = document.add_table(rows=len(rows), cols=max(len(row) for row in rows))
+    table.style = "Table Grid"
+    for cells, row in zip(table.rows, rows):
+        for cell, text in zip(cells.cells, row):
+            cell.text = text.replace("**", "")
+    for cell in table.rows[0].cells:
+        for run in cell.paragraphs[0].runs:
+            run.bold = True
+
+
+def add_code_text(document, text):
+    for line in text.rstrip("\n").split("\n"):
+        document.add_paragraph(line or " ", style="Code")
+
+
+def source_of(name):
+    """'module:Class.method' -> its source text."""
+    module_name, _, attribute = name.partition(":")
+    target = importlib.import_module(module_name)
+    for part in attribute.split("."):
+        target = getattr(target, part)
+    return _dedent(inspect.getsource(target))
+
+
+def _dedent(text):
+    lines = text.split("\n")
+    indent = min(len(line) - len(line.lstrip()) for line in lines if line.strip())
+    return "\n".join(line[indent:] for line in lines).rstrip() + "\n"
+
+
+def code_image(text, path, title):
+    """The code as an editor screenshot would show it ("代码截图"): syntax colours, line numbers,
+    monospaced, 2x resolution so it stays sharp in Word."""
+    from matplotlib import font_manager
+    from pygments.lexers import PythonLexer
+    from pygments.styles import get_style_by_name
+
+    font = ImageFont.truetype(font_manager.findfont("DejaVu Sans Mono"), 26)
+    colours = {token: f"#{style['color']}" for token, style in get_style_by_name("default")
+               if style["color"]}
+    lines = text.rstrip("\n").split("\n")
+    char_w, line_h = font.getbbox("M")[2], 34
+    gutter = char_w * (len(str(len(lines))) + 2)
+    width = gutter + char_w * (max(len(line) for line in lines) + 2)
+    image = Image.new("RGB", (width, line_h * (len(lines) + 2)), "#fbfbfb")
+    draw = ImageDraw.Draw(image)
+    draw.text((10, 4), title, fill="#777777", font=font)
+    x, y = gutter, line_h
+    for number in range(1, len(lines) + 1):
+        draw.text((10, line_h * number), f"{number:>{len(str(len(lines)))}}", fill="#aaaaaa",
+                  font=font)
+    for token, value in PythonLexer().get_tokens(text):
+        while token not in colours and token.parent is not None:
+            token = token.parent
+        for i, chunk in enumerate(value.split("\n")):
+            if i:
+                x, y = gutter, y + line_h
+            draw.text((x, y), chunk, fill=colours.get(token, "#000000"), font=font)
+            x += char_w * len(chunk)
+    image.save(path)
+    return path
+
+
+def add_placeholder(document, note=""):
+    run = document.add_paragraph().add_run(PLACEHOLDER + (f"（{note}）" if note else ""))
+    run.font.highlight_color = WD_COLOR_INDEX.YELLOW
+
+
+def add_warning(document, lines):
+    paragraph = document.add_paragraph()
+    run = paragraph.add_run("注意：以下结果不满足作业要求的设置，不能作为最终提交：")
+    run.bold, run.font.color.rgb = True, RGBColor(0xC0, 0x00, 0x00)
+    for line in lines:
+        document.add_paragraph(line, style="List Bullet").runs[0].font.color.rgb = \
+            RGBColor(0xC0, 0x00, 0x00)
+
+
+def settings_line(run_dir):
+    """'python -m ... · key=value, ...' from the run's metrics.json (common.runs.write_metrics)."""
+    metrics = Path(run_dir) / "metrics.json"
+    run = json.loads(metrics.read_text()).get("run", {}) if metrics.is_file() else {}
+    if not run:
+        return "", []
+    values = ", ".join(f"{k}={v}" for k, v in run.get("settings", {}).items())
+    return f"python -m {run.get('command')} · {values}", run.get("breaks_assignment_rules", [])
+
+
+def title_block(document, assignment, name, student_id):
+    document.add_paragraph("北京邮电大学《神经网络与深度学习》课程", style="Title")
+    document.add_paragraph(assignment.title).runs[0].bold = True
+    for label, value in (("姓名", name), ("学号", student_id), ("日期", time.strftime("%Y-%m-%d"))):
+        document.add_paragraph(f"{label}：{value}")

@@ -1,0 +1,102 @@
+"""report: the three hand-ins built from small synthetic run folders, checked with python-docx
+and zipfile."""
+import json
+import zipfile
+
+import docx
+import numpy as np
+import pytest
+from docx.oxml.ns import qn
+from PIL import Image
+
+from common.cli import UserError
+from report import __main__ as report_cli
+from report.build import check_results, run_folder
+from report.contents import ASSIGNMENTS
+from report.document import PLACEHOLDER
+
+
+def fake_runs(root, key, profile="cpu", breaks=()):
+    """Every file the assignment's report reads, as tiny stand-ins."""
+    rng = np.random.default_rng(0)
+    for question in ASSIGNMENTS[key].questions:
+        folder = run_folder(root, question.step, profile)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "metrics.json").write_text(json.dumps({"run": {
+            "command": f"{question.step}.train", "settings": {"epochs": 3},
+            "breaks_assignment_rules": list(breaks)}}))
+        for part in question.parts:
+            for path, _ in part.figures:
+                (folder / path).parent.mkdir(parents=True, exist_ok=True)
+                Image.fromarray(rng.integers(0, 255, (30, 60, 3), dtype=np.uint8)).save(folder / path)
+            for path, _ in part.tables:
+                (folder / path).write_text("| model | PSNR |\n|---|---|\n| plain | **21.4** |\n")
+            for path in part.structures:
+                (folder / path).parent.mkdir(parents=True, exist_ok=True)
+                (folder / path).write_text('Model: "autoencoder"\n dense (Dense)  (None, 2)  66\n')
+    if key == "a5-2023":
+        gan = run_folder(root, "gan_dogs", profile)
+        for i in range(3):
+            (gan / "fid_images").mkdir(exist_ok=True)
+            Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(gan / "fid_images" / f"generated_{i:03d}.png")
+        (gan / "generator.keras").write_bytes(b"model")
+        (run_folder(root, "vae_mnist", profile) / "standard" / "vae.weights.h5").write_bytes(b"w")
+
+
+@pytest.mark.parametrize("key", list(ASSIGNMENTS))
+def test_each_report_has_every_part_figure_table_and_placeholder(tmp_path, monkeypatch, key):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".venv").mkdir()
+    (tmp_path / ".venv" / "python").write_text("not in the archive")
+    (tmp_path / "notes.py").write_text("print('project file')\n")
+    (tmp_path / "笔记.md").write_text("a file with a Chinese name\n")
+    fake_runs(tmp_path, key)
+    report_cli.main(["--assignment", key, "--name", "张三", "--student-id", "2023211001",
+                     "--profile", "cpu"])
+    assignment = ASSIGNMENTS[key]
+    path = tmp_path / "reports" / f"{assignment.report_stem}_张三_2023211001.docx"
+    document = docx.Document(path)
+    assert document.core_properties.author == "张三"
+    assert document.core_properties.title == path.stem
+    headings = [p.text for p in document.paragraphs if p.style.name == "Heading 2"]
+    parts = [part for question in assignment.questions for part in question.parts]
+    assert [h.split(" ")[0] for h in headings] == [part.label for part in parts]
+    assert [p.text for p in document.paragraphs if p.style.name == "Heading 1"] == \
+        [q.title for q in assignment.questions]
+    n_figures = sum(len(part.figures) + len(part.code) for part in parts)
+    assert len(document.inline_shapes) == n_figures
+    assert len(document.tables) == sum(len(part.tables) for part in parts)
+    placeholders = [p for p in document.paragraphs if p.text.startswith(PLACEHOLDER)]
+    assert len(placeholders) == sum(part.analysis for part in parts)
+    assert placeholders[0].runs[0].font.highlight_color is not None
+    for style in ("Normal", "Heading 1", "Heading 2", "Caption"):
+        fonts = document.styles[style].element.rPr.rFonts
+        assert fonts.get(qn("w:eastAsia")) == "宋体", style
+    assert not any("不满足作业要求" in p.text for p in document.paragraphs)  # a compliant run
+
+    code_zip = tmp_path / "reports" / assignment.code_archive.format(name="张三",
+                                                                     student_id="2023211001")
+    with zipfile.ZipFile(code_zip) as z:
+        names = z.namelist()
+        chinese = [info for info in z.infolist() if not info.filename.isascii()]
+        assert chinese and all(info.flag_bits & 0x800 for info in chinese)  # marked as UTF-8
+    assert {"code/notes.py", "code/笔记.md"} <= set(names) and not any(".venv" in n or n.startswith("code/runs") for n in names)
+    if key == "a5-2023":
+        assert sorted(n for n in names if n.startswith("models/")) == [
+            "models/gan_dogs/cpu/generator.keras", "models/vae_mnist/cpu/standard/vae.weights.h5"]
+        with zipfile.ZipFile(tmp_path / "reports" / "实验五支撑材料_张三_2023211001.zip") as z:
+            support = z.namelist()
+        assert "gan/fid_images/generated_002.png" in support and "gan/stages.png" in support
+    else:
+        assert not any(n.startswith("models/") for n in names)
+
+
+def test_reduced_runs_are_flagged_in_red_and_missing_results_name_their_command(tmp_path):
+    fake_runs(tmp_path, "a3-2023", breaks=["20 epochs < 100"])
+    from report.build import write_report
+    path = write_report("a3-2023", "李四", "1", root=tmp_path, out=tmp_path / "out")
+    warning = [p for p in docx.Document(path).paragraphs if "不满足作业要求" in p.text][0]
+    assert str(warning.runs[0].font.color.rgb) == "C00000"
+    (run_folder(tmp_path, "ae_dogs", "cpu") / "psnr_table.md").unlink()
+    with pytest.raises(UserError, match=r"psnr_table.md is missing: run ./run_all.sh --cpu --only ae_dogs"):
+        check_results(ASSIGNMENTS["a3-2023"], tmp_path, "cpu")
