@@ -36,9 +36,13 @@ def main(argv=None):
     run_dir, _, _ = open_run("ae_mnist", run_name, settings, args.resume, args.overwrite)
 
     def variant(**changes):
-        return argparse.Namespace(**{**vars(args), **changes})
+        """One model's settings, recorded as its figures' and metrics' settings (no_l2: l2=0)."""
+        one = argparse.Namespace(**{**vars(args), **changes})
+        record_settings("ae_mnist.compare_l2", one, train.rule_breaks(one))
+        return one
     runs = {"no L2": train.run(variant(l2=0.0, run_name=f"{run_name}/no_l2")),
             f"L2 {args.l2:g}": train.run(variant(denoise=False, run_name=f"{run_name}/l2_{args.l2:g}"))}
+    record_settings("ae_mnist.compare_l2", args, train.rule_breaks(args))
 
     figures.side_by_side({name: (r["codes"], r["labels"], r["box"], r["grid_images"])
                           for name, r in runs.items()},

@@ -109,6 +109,7 @@ def test_compare_l2_end_to_end_writes_every_file(synthetic_mnist, tmp_path, monk
     low, high = metrics["latent"]["sampling_range_z1"]
     assert low < high
     assert json.loads((regularised / "metrics.json").read_text())["settings"]["l2"] == 1e-4
+    assert json.loads((plain / "metrics.json").read_text())["run"]["settings"]["l2"] == 0.0  # its own
     assert set(json.loads((top / "metrics.json").read_text())["runs"]) == {"no L2", "L2 0.0001"}
     assert "encoder_dense1 (Dense)" in (plain / "model_summary.txt").read_text()
 
