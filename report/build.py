@@ -48,8 +48,10 @@ def write_report(key, name, student_id, root=".", out="reports", profile="cpu", 
                         or ["QUICK profile: reduced steps, epochs and image sizes"])
     figures = tables = 0
     with tempfile.TemporaryDirectory() as scratch:
-        for question in assignment.questions:
+        for number, question in enumerate(assignment.questions):
             folder = run_folder(root, question.step, profile)
+            if number:
+                document.add_page_break()  # each question starts on a page of its own
             document.add_heading(question.title, level=1)
             line, _ = doc.settings_line(folder)
             if line:
