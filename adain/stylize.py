@@ -4,7 +4,7 @@
         --alpha 0.3,0.6,0.9 --decoder runs/adain/full/decoder_final.weights.h5
 
 Every content x style (or the mix of all styles with --interp-weights) x alpha is written as
-`<content>_<style>_alpha<a>.jpg` in --out, plus one figure content | style | outputs.
+`<content>_<style>_alpha<a>.<ext>` in --out, plus one figure content | style | outputs.
 """
 import argparse
 import sys
@@ -13,17 +13,20 @@ from pathlib import Path
 import numpy as np
 
 from common.cli import HelpFormatter, UserError, float_list, non_negative, run_cli
-from common.images import list_images, load_image, resize_short_side, save_image
+from common.images import center_crop, list_images, load_image, resize_short_side, save_image
 from common.runs import record_settings
 
 MIN_SIDE = 16  # VGG pools 3 times and the decoder reflect-pads 1 px: below this there is nothing left
 
 
-def load_input(path, size=512):
-    """An image as float32 RGB [0, 1], its short side resized to `size` (0 keeps it as it is)."""
+def load_input(path, size=512, crop=False):
+    """An image as float32 RGB [0, 1], its short side resized to `size` (0 keeps it as it is),
+    with `crop` centre-cropped to a square (pytorch-AdaIN's --crop)."""
     image = load_image(path, max_side=4 * size if size else None)
     if size:
         image = resize_short_side(image, size)
+    if crop:
+        image = center_crop(image, min(image.shape[:2]))
     if min(image.shape[:2]) < MIN_SIDE:
         raise UserError(f"image {path} is {image.shape[1]}x{image.shape[0]} pixels; at least "
                         f"{MIN_SIDE} px per side are needed (or use --content-size/--style-size)")
@@ -114,6 +117,9 @@ def parse_args(argv):
                    help="resize the content's short side to this (0 = keep the original size)")
     p.add_argument("--style-size", type=non_negative(int), default=512,
                    help="resize the style's short side to this (0 = keep)")
+    p.add_argument("--crop", action="store_true",
+                   help="centre-crop content and style to squares after resizing")
+    p.add_argument("--ext", choices=["jpg", "png"], default="jpg", help="format of the outputs")
     p.add_argument("--decoder", default=None,
                    help="decoder weights (default: the newest runs/adain/**/decoder_final.weights.h5)")
     p.add_argument("--precision", choices=["auto", "float32", "mixed_bfloat16"], default="auto",
@@ -141,14 +147,14 @@ def main(argv=None):
 
     choose_precision(args.precision)
     model = AdaINModel(decoder=load_decoder(decoder_path), vgg_weights=args.vgg_weights)
-    style_images = [(p, load_input(p, args.style_size)) for p in styles]
+    style_images = [(p, load_input(p, args.style_size, args.crop)) for p in styles]
     # one style "group" per output column: all styles mixed, or each style on its own
     groups = ([style_images] if args.interp_weights else [[s] for s in style_images])
     out_dir = Path(args.out)
     rows, n_bad = [], 0
     for content_path in contents:
         try:
-            content = load_input(content_path, args.content_size)
+            content = load_input(content_path, args.content_size, args.crop)
         except UserError as err:
             if len(contents) == 1:
                 raise  # the one image asked for: its reason is the error
@@ -161,11 +167,11 @@ def main(argv=None):
             outputs = []
             for alpha in alphas:
                 image = stylize(model, content, group_styles, alpha, args.interp_weights)
-                name = f"{Path(content_path).stem}_{tag}_alpha{alpha:g}.jpg"
+                name = f"{Path(content_path).stem}_{tag}_alpha{alpha:g}.{args.ext}"
                 save_image(out_dir / name, image)
                 outputs.append((f"alpha = {alpha:g}", image))
             rows.append((content, group_styles, outputs))
-            print(f"wrote {out_dir}/{Path(content_path).stem}_{tag}_alpha*.jpg")
+            print(f"wrote {out_dir}/{Path(content_path).stem}_{tag}_alpha*.{args.ext}")
     if not rows:
         raise UserError("no content image could be read")
     if n_bad:

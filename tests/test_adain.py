@@ -194,6 +194,12 @@ def test_stylize_folders_alphas_and_figure(data, tmp_path):
     assert (out / "stylized.png").is_file()
     assert (out / "im0_im1_alpha0.5.jpg").is_file()  # odd last digit: 0.2, 0.5, 0.8
     assert len(list(out.glob("*.jpg"))) == 3 * 2 * 3  # 3 readable contents x 2 styles x 3 alphas
+    # --crop: centre squares after resizing (46x40 -> 37x32 -> 32x32); --ext png
+    stylize.main(["--content", str(tmp_path / "content" / "im0.png"), "--style",
+                  str(tmp_path / "style" / "im0.png"), "--content-size", "32", "--style-size", "32",
+                  "--crop", "--ext", "png", "--decoder", str(tmp_path / "dec.weights.h5"),
+                  "--out", str(tmp_path / "crop")])
+    assert Image.open(tmp_path / "crop" / "im0_im0_alpha1.png").size == (32, 32)
 
 
 @pytest.mark.parametrize("kind", ["other model", "truncated", "empty", "folder"])
