@@ -13,12 +13,14 @@ def stage_figure(content, style, stages, path, total_steps, settings, note=""):
 
 
 def stylize_figure(rows, path, title, cell=2.4):
-    """rows: list of (content, [styles], [(label, output)]); one figure row per content image."""
+    """rows: list of (content, [styles], [(label, output)]) or (..., mask); one figure row per
+    content image: content | mask | styles | outputs."""
     images, labels = [], []
-    for content, styles, outputs in rows:
-        images.append([content, *styles, *[out for _, out in outputs]])
-        labels.append(["content"] + [f"style {i + 1}" if len(styles) > 1 else "style"
-                                     for i in range(len(styles))] + [label for label, _ in outputs])
+    for content, styles, outputs, *mask in rows:
+        images.append([content, *mask, *styles, *[out for _, out in outputs]])
+        labels.append(["content"] + ["mask (white: style 1)"] * len(mask)
+                      + [f"style {i + 1}" if len(styles) > 1 else "style" for i in range(len(styles))]
+                      + [label for label, _ in outputs])
     return image_grid(images, path, title, col_labels=labels, cell=cell)
 
 

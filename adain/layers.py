@@ -17,6 +17,18 @@ def mean_std(x, epsilon=EPSILON):
     return mean, ops.sqrt(var + epsilon)
 
 
+def masked_adain(content, style, mask, epsilon=EPSILON):
+    """AdaIN inside one region (paper section 7.4, spatial control): where `mask` (B, H, W, 1) is 1
+    the content features take the style's mean and std, the content's own statistics being taken
+    over that region only; outside it the result is 0, so the regions of a partition add up. An
+    all-ones mask gives AdaIN(content, style) exactly."""
+    area = ops.maximum(ops.sum(mask, axis=(1, 2), keepdims=True), 1.0)  # an empty region: no NaN
+    c_mean = ops.sum(content * mask, axis=(1, 2), keepdims=True) / area
+    c_var = ops.sum(ops.square(content - c_mean) * mask, axis=(1, 2), keepdims=True) / area
+    s_mean, s_std = mean_std(style, epsilon)
+    return (s_std * (content - c_mean) / ops.sqrt(c_var + epsilon) + s_mean) * mask
+
+
 @keras.saving.register_keras_serializable(package="adain")
 class AdaIN(layers.Layer):
     """AdaIN(x, y) = sigma(y) * (x - mu(x)) / sigma(x) + mu(y)  (Huang & Belongie 2017, eq. 8).

@@ -11,7 +11,7 @@ import warnings
 import keras
 from keras import layers, ops
 
-from adain.layers import AdaIN, ReflectionPadding2D, mean_std
+from adain.layers import AdaIN, ReflectionPadding2D, masked_adain, mean_std
 from common.vgg import ADAIN_LAYERS, vgg19_features
 
 # lambda for the Keras (Caffe-range) VGG19 features; the README explains why not the reference's 10
@@ -93,22 +93,33 @@ class AdaINModel(keras.Model):
         bfloat16, but means, variances and losses in bfloat16 would be off by tens of percent."""
         return [ops.cast(f, "float32") for f in self.encoder(images)]
 
-    def transfer_features(self, content, styles, alpha=1.0, interp_weights=None):
-        """t = alpha * sum_k w_k AdaIN(f(c), f(s_k)) + (1 - alpha) * f(c)  (paper eq. 12 and 13)."""
+    def transfer_features(self, content, styles, alpha=1.0, interp_weights=None, regions=None):
+        """t = alpha * sum_k w_k AdaIN(f(c), f(s_k)) + (1 - alpha) * f(c)  (paper eq. 12 and 13).
+        With `regions` (B, H, W, 1) in [0, 1] and two styles: the first style where it is white,
+        the second where it is black, each by masked_adain (spatial control, section 7.4). (Not
+        named `mask`: Keras gives a call's `mask` argument a meaning of its own.)"""
         if not isinstance(styles, (list, tuple)):
             styles = [styles]
+        content_feat = self.encode(content)[-1]
+        if regions is not None:
+            if len(styles) != 2:
+                raise ValueError(f"a region mask needs two styles, got {len(styles)}")
+            size = ops.shape(content_feat)[1:3]
+            foreground = ops.cast(ops.image.resize(regions, size) > 0.5, "float32")
+            t = sum(masked_adain(content_feat, self.encode(s)[-1], region)
+                    for s, region in zip(styles, (foreground, 1.0 - foreground)))
+            return alpha * t + (1.0 - alpha) * content_feat
         weights = interp_weights or [1.0] * len(styles)
         if len(weights) != len(styles):
             raise ValueError(f"{len(weights)} interpolation weights for {len(styles)} styles")
         total = float(sum(weights))
-        content_feat = self.encode(content)[-1]
         t = sum((w / total) * self.adain([content_feat, self.encode(s)[-1]])
                 for w, s in zip(weights, styles))
         return alpha * t + (1.0 - alpha) * content_feat
 
-    def call(self, inputs, alpha=1.0, interp_weights=None):
+    def call(self, inputs, alpha=1.0, interp_weights=None, regions=None):
         content, styles = inputs
-        return self.decoder(self.transfer_features(content, styles, alpha, interp_weights))
+        return self.decoder(self.transfer_features(content, styles, alpha, interp_weights, regions))
 
     def compute_losses(self, content, style, output=None):
         """(total, content, style) loss of one batch, as in the reference's net.py; `output`

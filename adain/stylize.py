@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common.cli import HelpFormatter, UserError, float_list, non_negative, run_cli
+from common.cli import HelpFormatter, UserError, existing_file, float_list, non_negative, run_cli
 from common.images import center_crop, list_images, load_image, resize_short_side, save_image
 from common.runs import record_settings
 
@@ -67,10 +67,25 @@ def preserve_color(style, content):
     return np.clip(recoloured.reshape(style.shape), 0, 1).astype(np.float32)
 
 
-def stylize(model, content, styles, alpha=1.0, interp_weights=None):
-    """One content image x styles -> stylised image (float32 RGB [0, 1])."""
-    out = model((content[None], [s[None] for s in styles]), alpha=alpha, interp_weights=interp_weights)
+def stylize(model, content, styles, alpha=1.0, interp_weights=None, mask=None):
+    """One content image x styles -> stylised image (float32 RGB [0, 1]); `mask` (H, W) in [0, 1]
+    gives the first of two styles to its white part and the second to its black part."""
+    # the model's call, by its parts: Keras warns about an unbuilt model when a call gets an array
+    # keyword argument (regions)
+    t = model.transfer_features(content[None], [s[None] for s in styles], alpha, interp_weights,
+                                None if mask is None else mask[None, :, :, None])
+    out = model.decoder(t)
     return np.clip(np.asarray(out[0], dtype=np.float32), 0, 1)
+
+
+def load_mask(path, shape):
+    """Any image as a mask for a content of `shape` (H, W): grey level resized to the content's
+    size, then white (> 0.5) = the first style, black = the second."""
+    from PIL import Image
+
+    grey = Image.fromarray((load_image(path).mean(axis=2) * 255).astype(np.uint8))
+    grey = grey.resize((shape[1], shape[0]), Image.Resampling.BILINEAR)
+    return (np.asarray(grey, np.float32) / 255.0 > 0.5).astype(np.float32)
 
 
 def alphas_for(args):
@@ -111,6 +126,10 @@ def parse_args(argv):
                        help="content-style trade-off(s) in [0, 1]: g(alpha*t + (1-alpha)*f(c))")
     group.add_argument("--student-id", default=None,
                        help="pick alphas by the last digit: even 0.3,0.6,0.9; odd 0.2,0.5,0.8")
+    p.add_argument("--mask", default=None, metavar="IMAGE",
+                   help="spatial control: with two --style images, the first styles the mask's "
+                        "white part and the second its black part (any image; grey > 50%% is white; "
+                        "resized to each content)")
     p.add_argument("--preserve-color", action="store_true",
                    help="keep the content's colours (style recoloured to the content's RGB statistics)")
     p.add_argument("--content-size", type=non_negative(int), default=512,
@@ -140,6 +159,10 @@ def main(argv=None):
                             f"{len(styles)} style images (give one per style, at least two)")
         if min(args.interp_weights) < 0 or sum(args.interp_weights) <= 0:
             raise UserError("--interp-weights must be non-negative and not all zero")
+    if args.mask and (len(styles) != 2 or args.interp_weights):
+        raise UserError(f"--mask needs exactly two style images and no --interp-weights "
+                        f"({len(styles)} given)")
+    mask_file = existing_file(args.mask, "--mask") if args.mask else None
     decoder_path = args.decoder or default_decoder()
 
     from adain.figures import stylize_figure
@@ -149,7 +172,7 @@ def main(argv=None):
     model = AdaINModel(decoder=load_decoder(decoder_path), vgg_weights=args.vgg_weights)
     style_images = [(p, load_input(p, args.style_size, args.crop)) for p in styles]
     # one style "group" per output column: all styles mixed, or each style on its own
-    groups = ([style_images] if args.interp_weights else [[s] for s in style_images])
+    groups = ([style_images] if args.interp_weights or mask_file else [[s] for s in style_images])
     out_dir = Path(args.out)
     rows, n_bad = [], 0
     for content_path in contents:
@@ -161,16 +184,17 @@ def main(argv=None):
             print(f"warning: skipped {err}", file=sys.stderr)
             n_bad += 1
             continue
+        mask = load_mask(mask_file, content.shape[:2]) if mask_file else None
         for group in groups:
             group_styles = [preserve_color(s, content) if args.preserve_color else s for _, s in group]
-            tag = "+".join(Path(p).stem for p, _ in group)
+            tag = "+".join(Path(p).stem for p, _ in group) + ("_mask" if mask_file else "")
             outputs = []
             for alpha in alphas:
-                image = stylize(model, content, group_styles, alpha, args.interp_weights)
+                image = stylize(model, content, group_styles, alpha, args.interp_weights, mask)
                 name = f"{Path(content_path).stem}_{tag}_alpha{alpha:g}.{args.ext}"
                 save_image(out_dir / name, image)
                 outputs.append((f"alpha = {alpha:g}", image))
-            rows.append((content, group_styles, outputs))
+            rows.append((content, group_styles, outputs, *([] if mask is None else [mask])))
             print(f"wrote {out_dir}/{Path(content_path).stem}_{tag}_alpha*.{args.ext}")
     if not rows:
         raise UserError("no content image could be read")
@@ -178,6 +202,7 @@ def main(argv=None):
         print(f"warning: skipped {n_bad} unreadable content file(s)", file=sys.stderr)
     mix = (f", styles mixed {':'.join(f'{w:g}' for w in args.interp_weights)}"
            if args.interp_weights else "")
+    mix += ", spatial control: style 1 on the mask's white part" if mask_file else ""
     title = (f"AdaIN stylisation ({Path(decoder_path).name}{mix}"
              f"{', colour preserved' if args.preserve_color else ''})")
     figure = stylize_figure(rows, out_dir / "stylized.png", title)

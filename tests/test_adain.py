@@ -219,3 +219,42 @@ def test_an_unusable_decoder_file_is_one_error_without_warnings(tmp_path, kind):
         with pytest.raises(UserError, match="decoder weights"):
             load_decoder(path)
     assert not caught, [str(w.message)[:80] for w in caught]
+
+
+def test_spatial_control_matches_plain_adain_and_gives_each_half_its_style():
+    rng = np.random.default_rng(0)
+    model = AdaINModel(encoder=vgg19_features(ADAIN_LAYERS, pretrained=False), decoder=build_decoder())
+    content, style_a, style_b = (rng.random((1, 64, 64, 3)).astype("float32") for _ in range(3))
+    style_b = style_b * 0.3 + 0.6  # a brighter, flatter style: other statistics than style_a
+    # all white: the first style everywhere, as plain AdaIN
+    everywhere = model.transfer_features(content, [style_a, style_b], regions=np.ones((1, 64, 64, 1)))
+    plain = model.transfer_features(content, style_a)
+    np.testing.assert_allclose(np.asarray(everywhere), np.asarray(plain), rtol=1e-4, atol=1e-4)
+    # left half white: relu4_1 statistics of each half are those of its own style
+    half = np.zeros((1, 64, 64, 1), "float32")
+    half[:, :, :32] = 1.0
+    t = np.asarray(model.transfer_features(content, [style_a, style_b], regions=half))
+    feats = {name: np.asarray(model.encode(s)[-1]) for name, s in (("a", style_a), ("b", style_b))}
+
+    def stats(x):
+        return np.concatenate([x.mean(axis=(0, 1, 2)), x.std(axis=(0, 1, 2))])
+    for region, own, other in ((t[:, :, :4], "a", "b"), (t[:, :, 4:], "b", "a")):
+        assert np.linalg.norm(stats(region) - stats(feats[own])) < \
+            0.2 * np.linalg.norm(stats(region) - stats(feats[other]))
+
+
+def test_stylize_with_a_mask_writes_the_mask_figure(data, tmp_path):
+    build_decoder().save_weights(tmp_path / "dec.weights.h5")
+    mask = np.zeros((20, 30), np.uint8)
+    mask[:, :15] = 255
+    Image.fromarray(mask).save(tmp_path / "mask.png")  # any size: resized to each content
+    common = ["--content", str(tmp_path / "content" / "im0.png"), "--content-size", "32",
+              "--style-size", "32", "--decoder", str(tmp_path / "dec.weights.h5")]
+    stylize.main(common + ["--style", str(tmp_path / "style" / "im0.png"),
+                           str(tmp_path / "style" / "im1.png"), "--mask", str(tmp_path / "mask.png"),
+                           "--out", str(tmp_path / "masked")])
+    assert (tmp_path / "masked" / "im0_im0+im1_mask_alpha1.jpg").is_file()
+    assert (tmp_path / "masked" / "stylized.png").is_file()
+    with pytest.raises(UserError, match="--mask needs exactly two style images"):
+        stylize.main(common + ["--style", str(tmp_path / "style" / "im0.png"), "--mask",
+                               str(tmp_path / "mask.png"), "--out", str(tmp_path / "x")])
