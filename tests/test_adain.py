@@ -258,3 +258,26 @@ def test_stylize_with_a_mask_writes_the_mask_figure(data, tmp_path):
     with pytest.raises(UserError, match="--mask needs exactly two style images"):
         stylize.main(common + ["--style", str(tmp_path / "style" / "im0.png"), "--mask",
                                str(tmp_path / "mask.png"), "--out", str(tmp_path / "x")])
+
+
+def test_a_video_is_stylised_frame_by_frame_at_its_rate(tmp_path):
+    import imageio_ffmpeg
+
+    from adain.video import frames, stylize_video
+    source = tmp_path / "clip.mp4"  # 10 seconds of 256x256 at 3 frames per second
+    writer = imageio_ffmpeg.write_frames(str(source), (256, 256), fps=3, macro_block_size=1,
+                                         ffmpeg_log_level="error")
+    writer.send(None)
+    rng = np.random.default_rng(0)
+    for i in range(30):
+        writer.send(np.full((256, 256, 3), i * 8, np.uint8) + rng.integers(0, 8, (256, 256, 3),
+                                                                          dtype=np.uint8))
+    writer.close()
+    model = AdaINModel(encoder=vgg19_features(ADAIN_LAYERS, pretrained=False), decoder=build_decoder())
+    style = rng.random((64, 64, 3)).astype("float32")
+    count, fps = stylize_video(model, source, [style], tmp_path / "out.mp4", content_size=64,
+                               progress=False)
+    meta, stream = frames(tmp_path / "out.mp4")
+    assert count == 30 and fps == 3 and meta["fps"] == 3 and meta["size"] == (64, 64)
+    assert sum(1 for _ in stream) == 30
+    assert Image.open(tmp_path / "out.png").size[0] > 0  # five frames, input above output
