@@ -1,17 +1,24 @@
-"""Time AdaIN on this machine: one training step and one stylisation; prints and writes JSON.
+"""Time AdaIN on this machine: one training step and one stylisation; with --folder, a folder of
+images stylised one by one and in batches; with --video, frames per second and the peak memory of
+short and long videos. Prints and writes JSON.
 
     python -m adain.bench --out runs/adain/bench.json
+    python -m adain.bench --train 4x128 --folder 50 --video 5,60 --video-sizes 256,512
 """
 import argparse
 import json
 import os
 import resource
+import subprocess
+import sys
+import tempfile
 import time
 
 import keras
 import numpy as np
 
-from common.cli import HelpFormatter, add_seed_argument, positive, run_cli, set_seed
+from common.cli import (HelpFormatter, add_seed_argument, non_negative, positive, positive_int_list,
+                        run_cli, set_seed)
 from common.profiles import SPEED_FILE
 from common.runs import report_json
 
@@ -24,6 +31,14 @@ def parse_args(argv):
     p.add_argument("--repeats", type=positive(int), default=3, help="timed repetitions (after a warm-up)")
     p.add_argument("--precision", choices=["auto", "float32", "mixed_bfloat16"], default="auto",
                    help="auto = mixed_bfloat16 on a CPU with native bf16, else float32")
+    p.add_argument("--folder", type=non_negative(int), default=0,
+                   help="also stylise this many --stylize-size images one by one and in batches")
+    p.add_argument("--video", type=positive_int_list, default=None, metavar="S1,S2",
+                   help="also stylise synthetic videos of these lengths in seconds (each in its "
+                        "own process, for its peak memory)")
+    p.add_argument("--video-sizes", type=positive_int_list, default=[256, 512],
+                   help="square frame sizes of the --video runs")
+    p.add_argument("--video-fps", type=positive(int), default=5, help="frame rate of those videos")
     p.add_argument("--out", default=None, help="also write the JSON here")
     add_seed_argument(p, "the synthetic images")
     return p.parse_args(argv)
@@ -41,6 +56,71 @@ class BatchTimer(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         self.times.append(time.perf_counter() - self.start)
+
+
+def folder_throughput(model, n, size, rng):
+    """Images per second for n same-size images: one forward pass each, and adain.stylize's
+    batches."""
+    from adain.stylize import same_size_batches, stylize, stylize_batch
+
+    images = rng.random((n, size, size, 3), dtype=np.float32)
+    style = images[0]
+    stylize_batch(model, images[:2], [style])  # warm-up
+    start = time.perf_counter()
+    for image in images:
+        stylize(model, image, [style])
+    one_by_one = n / (time.perf_counter() - start)
+    start = time.perf_counter()
+    for batch in same_size_batches(list(enumerate(images))):
+        stylize_batch(model, np.stack([image for _, image in batch]), [style])
+    batched = n / (time.perf_counter() - start)
+    print(f"{n} images at {size}x{size}: {one_by_one:.2f} images/s one by one, {batched:.2f} "
+          f"batched ({batched / one_by_one:.2f}x)")
+    return {"images": n, "size": size, "one_by_one_images_per_second": round(one_by_one, 3),
+            "batched_images_per_second": round(batched, 3)}
+
+
+def _stylize_video_child(source, out, size):
+    """In a process of its own: stylise `source`; print frames and seconds as JSON."""
+    from adain.model import AdaINModel
+    from adain.video import stylize_video
+
+    rng = np.random.default_rng(0)
+    start = time.perf_counter()
+    count, _ = stylize_video(AdaINModel(), source, [rng.random((size, size, 3), dtype=np.float32)],
+                             out, content_size=size, audio=False, progress=False)
+    print(json.dumps({"frames": count, "seconds": time.perf_counter() - start}))
+
+
+def video_run(size, seconds, fps, rng):
+    """Frames per second and peak memory (MiB) of stylising a synthetic video, measured in a child
+    process so that each video's peak is its own."""
+    import imageio_ffmpeg
+
+    with tempfile.TemporaryDirectory() as tmp:
+        source = f"{tmp}/in.mp4"
+        writer = imageio_ffmpeg.write_frames(source, (size, size), fps=fps, macro_block_size=1,
+                                             ffmpeg_log_level="error")
+        writer.send(None)
+        for _ in range(seconds * fps):
+            writer.send(rng.integers(0, 256, (size, size, 3), dtype=np.uint8))
+        writer.close()
+        code = f"from adain.bench import _stylize_video_child; _stylize_video_child({source!r}, " \
+               f"{tmp + '/out.mp4'!r}, {size})"
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the project
+        child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
+                                 env={**os.environ, "PYTHONPATH": root})
+        output = child.stdout.read()
+        _, status, usage = os.wait4(child.pid, 0)
+    if status:
+        raise RuntimeError(f"the video child failed (status {status})")
+    timing = json.loads(output.strip().splitlines()[-1])
+    result = {"size": size, "seconds_of_video": seconds, "fps_of_video": fps,
+              "frames_per_second": round(timing["frames"] / timing["seconds"], 3),
+              "peak_memory_mib": round(usage.ru_maxrss / 1024)}
+    print(f"video {size}x{size}, {seconds} s at {fps} fps: {result['frames_per_second']:.2f} frames/s, "
+          f"peak {result['peak_memory_mib']} MiB")
+    return result
 
 
 def main(argv=None):
@@ -77,7 +157,12 @@ def main(argv=None):
         times.append(time.perf_counter() - start)
     result["stylize_seconds"] = {f"{size}x{size}": round(float(np.median(times[1:])), 3)}
     print(f"stylisation at {size}x{size} (content and style): {np.median(times[1:]):.2f} s")
+    if args.folder:
+        result["folder"] = folder_throughput(model, args.folder, size, rng)
     result["peak_memory_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    if args.video:
+        result["video"] = [video_run(side, seconds, args.video_fps, rng)
+                           for side in args.video_sizes for seconds in args.video]
     if "4x128" in result["train"]:  # ./run_all.sh --dry-run scales its time estimates by this
         SPEED_FILE.parent.mkdir(parents=True, exist_ok=True)
         SPEED_FILE.write_text(json.dumps({"adain_step_4x128": result["train"]["4x128"]["seconds_per_step"],

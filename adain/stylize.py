@@ -17,6 +17,8 @@ from common.images import center_crop, list_images, load_image, resize_short_sid
 from common.runs import record_settings
 
 MIN_SIDE = 16  # VGG pools 3 times and the decoder reflect-pads 1 px: below this there is nothing left
+BATCH = 8  # content images of one size stylised in one forward pass
+FIGURE_ROWS = 8  # the figure shows the first contents; every output is a file
 
 
 def load_input(path, size=512, crop=False):
@@ -67,15 +69,30 @@ def preserve_color(style, content):
     return np.clip(recoloured.reshape(style.shape), 0, 1).astype(np.float32)
 
 
-def stylize(model, content, styles, alpha=1.0, interp_weights=None, mask=None):
-    """One content image x styles -> stylised image (float32 RGB [0, 1]); `mask` (H, W) in [0, 1]
-    gives the first of two styles to its white part and the second to its black part."""
+def stylize_batch(model, contents, styles, alpha=1.0, interp_weights=None, mask=None):
+    """Content images of one size (N, H, W, 3) x styles -> (N, H, W, 3) stylised (float32 RGB
+    [0, 1]) in one forward pass; `mask` (H, W) in [0, 1] gives the first of two styles to its
+    white part and the second to its black part."""
     # the model's call, by its parts: Keras warns about an unbuilt model when a call gets an array
     # keyword argument (regions)
-    t = model.transfer_features(content[None], [s[None] for s in styles], alpha, interp_weights,
+    t = model.transfer_features(contents, [s[None] for s in styles], alpha, interp_weights,
                                 None if mask is None else mask[None, :, :, None])
-    out = model.decoder(t)
-    return np.clip(np.asarray(out[0], dtype=np.float32), 0, 1)
+    return np.clip(np.asarray(model.decoder(t), dtype=np.float32), 0, 1)
+
+
+def stylize(model, content, styles, alpha=1.0, interp_weights=None, mask=None):
+    """One content image (H, W, 3) x styles -> its stylised image."""
+    return stylize_batch(model, content[None], styles, alpha, interp_weights, mask)[0]
+
+
+def same_size_batches(items, size=BATCH):
+    """[(path, image)] -> lists of at most `size` items whose images have one shape."""
+    by_shape = {}
+    for item in items:
+        by_shape.setdefault(item[1].shape, []).append(item)
+    for group in by_shape.values():
+        for start in range(0, len(group), size):
+            yield group[start:start + size]
 
 
 def load_mask(path, shape):
@@ -174,35 +191,46 @@ def main(argv=None):
     # one style "group" per output column: all styles mixed, or each style on its own
     groups = ([style_images] if args.interp_weights or mask_file else [[s] for s in style_images])
     out_dir = Path(args.out)
-    rows, n_bad = [], 0
-    for content_path in contents:
-        try:
-            content = load_input(content_path, args.content_size, args.crop)
-        except UserError as err:
-            if len(contents) == 1:
-                raise  # the one image asked for: its reason is the error
-            print(f"warning: skipped {err}", file=sys.stderr)
-            n_bad += 1
-            continue
-        mask = load_mask(mask_file, content.shape[:2]) if mask_file else None
-        for group in groups:
-            group_styles = [preserve_color(s, content) if args.preserve_color else s for _, s in group]
-            tag = "+".join(Path(p).stem for p, _ in group) + ("_mask" if mask_file else "")
-            outputs = []
-            for alpha in alphas:
-                image = stylize(model, content, group_styles, alpha, args.interp_weights, mask)
-                name = f"{Path(content_path).stem}_{tag}_alpha{alpha:g}.{args.ext}"
-                save_image(out_dir / name, image)
-                outputs.append((f"alpha = {alpha:g}", image))
-            rows.append((content, group_styles, outputs, *([] if mask is None else [mask])))
-            print(f"wrote {out_dir}/{Path(content_path).stem}_{tag}_alpha*.{args.ext}")
-    if not rows:
+    # styles recoloured per content, or a mask resized per content: one content per pass
+    per_content = args.preserve_color or mask_file
+    rows, n_bad, n_done = [], 0, 0
+    for start in range(0, len(contents), 4 * BATCH):  # read a few batches' worth at a time
+        loaded = []
+        for content_path in contents[start:start + 4 * BATCH]:
+            try:
+                loaded.append((content_path, load_input(content_path, args.content_size, args.crop)))
+            except UserError as err:
+                if len(contents) == 1:
+                    raise  # the one image asked for: its reason is the error
+                print(f"warning: skipped {err}", file=sys.stderr)
+                n_bad += 1
+        for batch in same_size_batches(loaded, 1 if per_content else BATCH):
+            images = np.stack([content for _, content in batch])
+            mask = load_mask(mask_file, images.shape[1:3]) if mask_file else None
+            for group in groups:
+                group_styles = [preserve_color(s, images[0]) if args.preserve_color else s
+                                for _, s in group]
+                tag = "+".join(Path(p).stem for p, _ in group) + ("_mask" if mask_file else "")
+                outputs = [stylize_batch(model, images, group_styles, alpha, args.interp_weights,
+                                         mask) for alpha in alphas]
+                for i, (content_path, content) in enumerate(batch):
+                    for alpha, output in zip(alphas, outputs):
+                        save_image(out_dir / f"{Path(content_path).stem}_{tag}_alpha{alpha:g}."
+                                   f"{args.ext}", output[i])
+                    if len(rows) < FIGURE_ROWS * len(groups):
+                        rows.append((content, group_styles,
+                                     [(f"alpha = {a:g}", out[i]) for a, out in zip(alphas, outputs)],
+                                     *([] if mask is None else [mask])))
+            n_done += len(batch)
+        print(f"stylised {n_done} of {len(contents)} content image(s) into {out_dir}")
+    if not n_done:
         raise UserError("no content image could be read")
     if n_bad:
         print(f"warning: skipped {n_bad} unreadable content file(s)", file=sys.stderr)
     mix = (f", styles mixed {':'.join(f'{w:g}' for w in args.interp_weights)}"
            if args.interp_weights else "")
     mix += ", spatial control: style 1 on the mask's white part" if mask_file else ""
+    mix += f"; the first {FIGURE_ROWS} of {n_done} contents" if n_done > FIGURE_ROWS else ""
     title = (f"AdaIN stylisation ({Path(decoder_path).name}{mix}"
              f"{', colour preserved' if args.preserve_color else ''})")
     figure = stylize_figure(rows, out_dir / "stylized.png", title)

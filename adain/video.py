@@ -27,7 +27,8 @@ def frames(path):
     try:
         meta = next(reader)
     except (OSError, RuntimeError, StopIteration) as err:
-        raise UserError(f"cannot read video {path}: {(str(err).strip().splitlines() or ['no video stream'])[-1]}") from None
+        reason = (str(err).strip().splitlines() or ["no video stream"])[-1]
+        raise UserError(f"cannot read video {path}: {reason}") from None
     width, height = meta["size"]
     return meta, (np.frombuffer(raw, np.uint8).reshape(height, width, 3) for raw in reader)
 

@@ -281,3 +281,15 @@ def test_a_video_is_stylised_frame_by_frame_at_its_rate(tmp_path):
     assert count == 30 and fps == 3 and meta["fps"] == 3 and meta["size"] == (64, 64)
     assert sum(1 for _ in stream) == 30
     assert Image.open(tmp_path / "out.png").size[0] > 0  # five frames, input above output
+
+
+def test_a_batch_of_same_size_contents_stylises_as_one_by_one():
+    from adain.stylize import same_size_batches, stylize, stylize_batch
+    rng = np.random.default_rng(0)
+    model = AdaINModel(encoder=vgg19_features(ADAIN_LAYERS, pretrained=False), decoder=build_decoder())
+    contents, style = rng.random((3, 32, 40, 3)).astype("float32"), rng.random((24, 24, 3)).astype("float32")
+    batch = stylize_batch(model, contents, [style], alpha=0.6)
+    for content, output in zip(contents, batch):
+        np.testing.assert_allclose(output, stylize(model, content, [style], alpha=0.6), atol=1e-4)
+    items = [("a", contents[0]), ("b", rng.random((16, 16, 3))), ("c", contents[1]), ("d", contents[2])]
+    assert [[name for name, _ in b] for b in same_size_batches(items, size=2)] == [["a", "c"], ["d"], ["b"]]
