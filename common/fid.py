@@ -61,6 +61,35 @@ def fid_from_features(a, b):
     return fid(*gaussian_stats(a), *gaussian_stats(b))
 
 
+def kid(a, b):
+    """Kernel Inception Distance (Bińkowski et al. 2018): the unbiased squared MMD between two
+    (N, D) feature arrays under the kernel k(x, y) = (x.y / D + 1)^3. Unlike the FID it has no
+    bias at small N (300 images), so it may come out slightly below 0 for equal distributions."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    d, m, n = a.shape[1], len(a), len(b)
+    kxx, kyy, kxy = ((x @ y.T / d + 1.0) ** 3 for x, y in ((a, a), (b, b), (a, b)))
+    return float((kxx.sum() - np.trace(kxx)) / (m * (m - 1))
+                 + (kyy.sum() - np.trace(kyy)) / (n * (n - 1)) - 2.0 * kxy.mean())
+
+
+def precision_recall(real, fake, k=3):
+    """Improved precision and recall (Kynkäänniemi et al. 2019). Each set's manifold is the union
+    of balls around its points reaching their k-th nearest neighbour in the same set. precision:
+    the share of `fake` inside the real manifold (looks real); recall: the share of `real` inside
+    the fake manifold (diversity)."""
+    real, fake = np.asarray(real, np.float64), np.asarray(fake, np.float64)
+
+    def distances(x, y):
+        return np.sqrt(np.maximum((x * x).sum(1)[:, None] + (y * y).sum(1)[None] - 2 * x @ y.T, 0))
+
+    def radii(x):  # column 0 of the sorted distances is the point itself
+        return np.sort(distances(x, x), axis=1)[:, k]
+
+    def coverage(points, centres):
+        return float(np.mean((distances(points, centres) <= radii(centres)[None]).any(axis=1)))
+    return coverage(fake, real), coverage(real, fake)
+
+
 # ----------------------------------------------------------------------------- TorchScript, no torch
 
 def torchscript_constants(code):

@@ -9,6 +9,10 @@ FIDs against the same reference set, the training photos (or --n-reference of th
   ceiling    300 images of uniform random noise
 and, unless --no-by-epoch, the FID of 300 images from each snapshot checkpoint of the run
 (generator_epoch_NNN.keras, the same z for every epoch): how the generator improved.
+On the same Inception features, also the Kernel Inception Distance of each set (KID, Bińkowski
+et al. 2018: unbiased at 300 images, where the FID is not) and improved precision and recall
+(Kynkäänniemi et al. 2019, k = 3) of the generated and the held-out photos: precision = the share
+that falls inside the real photos' feature manifold, recall = the share of real photos covered.
 All images are at the generator's resolution, resized to 299x299 for the Inception network.
 Writes metrics.json (merged), fid.png, fid_by_epoch.png, fid_samples.png and fid_images/ (the
 scored generated images, one PNG each) into the run folder;
@@ -26,7 +30,7 @@ from keras import ops
 
 from common.cli import (HelpFormatter, UserError, add_data_dir_argument, add_seed_argument, finite,
                         positive, run_cli, set_seed)
-from common.fid import fid_from_features, inception_features, inception_model
+from common.fid import fid_from_features, inception_features, inception_model, kid, precision_recall
 from common.figures import image_grid
 from common.images import save_image
 from common.runs import record_settings, run_dirs, write_metrics
@@ -118,13 +122,22 @@ def evaluate(args):
     def fid_to_reference(images):
         return fid_from_features(inception_features(model, images, args.batch_size), ref_features)
 
-    fids = {name: fid_to_reference(images) for name, images in sets.items()}
+    features = {name: inception_features(model, images, args.batch_size)
+                for name, images in sets.items()}
+    fids = {name: fid_from_features(f, ref_features) for name, f in features.items()}
+    kids = {name: kid(f, ref_features) for name, f in features.items()}
+    # precision: looks like a real dog photo; recall: covers the variety of the real photos
+    quality = {name: precision_recall(ref_features, features[name], k=3)
+               for name in ("generated", "real held-out (floor)")}
     by_epoch = {epoch: fid_to_reference(generate(load_generator(snapshot), args.n_images, args.seed))
                 for epoch, snapshot in (snapshot_generators(run_dir) if args.by_epoch else {}).items()}
     seconds = time.time() - start
 
     for name, value in fids.items():
-        print(f"FID {name:26s} {value:8.2f}   ({len(sets[name])} images vs {len(reference)})")
+        print(f"FID {name:26s} {value:8.2f}   KID {kids[name]:.4f}   ({len(sets[name])} images vs "
+              f"{len(reference)})")
+    for name, (precision, recall) in quality.items():
+        print(f"precision / recall (k=3) {name:26s} {precision:.3f} / {recall:.3f}")
     fid_bars(dict(zip(["generated", "real held-out\n(floor)", "uniform noise\n(ceiling)"],
                       fids.values())), run_dir / "fid.png",
              f"FID vs {len(reference)} real dog photos, {args.n_images} images per set, "
@@ -144,6 +157,11 @@ def evaluate(args):
     write_metrics(run_dir / "metrics.json", {
         "fid_generated": fids["generated"], "fid_real_floor": fids["real held-out (floor)"],
         "fid_noise_ceiling": fids["uniform noise (ceiling)"], "fid_network": network,
+        "kid_generated": kids["generated"], "kid_real_floor": kids["real held-out (floor)"],
+        "kid_noise_ceiling": kids["uniform noise (ceiling)"],
+        "precision_generated": quality["generated"][0], "recall_generated": quality["generated"][1],
+        "precision_real_held_out": quality["real held-out (floor)"][0],
+        "recall_real_held_out": quality["real held-out (floor)"][1],
         "fid_images_per_set": args.n_images, "fid_reference_images": len(reference),
         "fid_held_out_images": len(sets["real held-out (floor)"]), "fid_image_size": size,
         "fid_generator": str(path), "fid_by_epoch": by_epoch, "fid_seconds": round(seconds, 1)})

@@ -213,6 +213,8 @@ def test_train_cli_writes_snapshots_checkpoints_and_stage_figure(tmp_path, monke
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["fid_network"] == "fake-test-features"
     assert metrics["fid_real_floor"] < metrics["fid_noise_ceiling"]
+    assert metrics["kid_real_floor"] < metrics["kid_noise_ceiling"]
+    assert 0 <= metrics["precision_generated"] <= 1 and 0 <= metrics["recall_real_held_out"] <= 1
     assert set(fids) == {"generated", "real held-out (floor)", "uniform noise (ceiling)"}
     assert (run / "fid.png").is_file() and (run / "fid_samples.png").is_file()
     assert len(list((run / "fid_images").glob("generated_*.png"))) == 12
@@ -234,3 +236,32 @@ def test_bad_input_is_one_line_errors(tmp_path, monkeypatch, capsys):
     assert exit_info.value.code == 2
     assert "no generator at" in capsys.readouterr().err
 
+
+
+def test_kid_is_the_unbiased_polynomial_mmd():
+    from common.fid import kid
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(0, 1, (6, 3)), rng.normal(0.5, 1, (5, 3))
+
+    def k(x, y):
+        return (x @ y / 3 + 1) ** 3
+    by_hand = (sum(k(x, y) for i, x in enumerate(a) for j, y in enumerate(a) if i != j) / 30
+               + sum(k(x, y) for i, x in enumerate(b) for j, y in enumerate(b) if i != j) / 20
+               - 2 * sum(k(x, y) for x in a for y in b) / 30)
+    assert kid(a, b) == pytest.approx(by_hand, rel=1e-12)
+    same = rng.normal(0, 1, (400, 8))
+    assert abs(kid(same[:200], same[200:])) < 0.05 < kid(same[:200], same[200:] + 1.0)
+
+
+def test_precision_and_recall_on_points_counted_by_hand():
+    from common.fid import precision_recall
+    # real: 5 points on a line, spacing 1, so with k = 1 each ball has radius 1
+    real = np.array([[0.0, 0], [1, 0], [2, 0], [3, 0], [4, 0]])
+    # fake: two inside the real balls, one far away; their own k=1 radii: 0.5, 0.5, ~9.9
+    fake = np.array([[0.5, 0], [1.0, 0.0], [10.0, 7.0]])
+    precision, recall = precision_recall(real, fake, k=1)
+    assert precision == pytest.approx(2 / 3)
+    # the far fake point's ball (radius ~9.9) covers every real point
+    assert recall == pytest.approx(1.0)
+    precision, recall = precision_recall(real, fake[:2], k=1)
+    assert precision == 1.0 and recall == pytest.approx(2 / 5)  # (0,0) and (1,0) within 0.5
