@@ -17,7 +17,8 @@ def save_model(model, path):
 
 
 class GANMonitor(keras.callbacks.Callback):
-    """Every epoch: save generator.keras and log the fixed batch's images to TensorBoard.
+    """Every epoch: save generator.keras (the EMA generator when the GAN keeps one; the trained
+    one is then generator_raw.keras) and log the fixed batch's images to TensorBoard.
     At each epoch in `snapshot_epochs`: also generator_epoch_NNN.keras, the images as
     snapshots/epoch_NNN.npy and generated_epoch_NNN.png. At the end: stages.png, all snapshot
     epochs in one figure (also those written before a resumed run started)."""
@@ -29,13 +30,15 @@ class GANMonitor(keras.callbacks.Callback):
         self.writer = tf.summary.create_file_writer(str(log_dir / "images"))
 
     def _generate(self):
-        images = self.model.generator(self.latents, training=False)
+        images = self.model(self.latents, training=False)  # the EMA generator where there is one
         return np.clip(ops.convert_to_numpy(to_unit(images)), 0.0, 1.0)
 
     def on_epoch_end(self, epoch, logs=None):
         epoch += 1
-        generator = self.model.generator
+        generator = self.model.ema_generator or self.model.generator  # the one samples come from
         save_model(generator, self.run_dir / "generator.keras")
+        if self.model.ema_generator is not None:
+            save_model(self.model.generator, self.run_dir / "generator_raw.keras")
         images = self._generate()
         with self.writer.as_default():
             tf.summary.image("generated (fixed z)", images, step=epoch, max_outputs=len(images))

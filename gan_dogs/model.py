@@ -12,6 +12,7 @@ import tensorflow as tf
 from keras import layers, ops
 
 from common.distribute import ReplicaSeedGenerator, replica_loss
+from gan_dogs.augment import diff_augment
 
 
 def upsamplings(image_size):
@@ -41,31 +42,47 @@ def build_generator(latent_dim=128, image_size=64):
     return keras.Model(z, image, name="generator")
 
 
-def build_discriminator(image_size=64):
+def build_discriminator(image_size=64, spectral_norm=False):
     """image (S, S, 3) in [-1, 1] -> one logit (real > 0): stride-2 convolutions with LeakyReLU
     down to 4x4 (64, 128, 256, 512 channels for S = 64). No batch norm, as in keras-io's DCGAN,
-    so that a batch of real and generated images can go through it together."""
+    so that a batch of real and generated images can go through it together. `spectral_norm`
+    divides each layer's kernel by its largest singular value (Miyato et al. 2018): the
+    discriminator stays 1-Lipschitz and cannot sharpen into a memorising classifier."""
+    wrap = layers.SpectralNormalization if spectral_norm else (lambda layer: layer)
     steps = upsamplings(image_size)
     image = keras.Input((image_size, image_size, 3), name="image")
     x = image
     for i in range(steps):
-        x = layers.Conv2D(64 * 2 ** i, 4, strides=2, padding="same")(x)
+        x = wrap(layers.Conv2D(64 * 2 ** i, 4, strides=2, padding="same"))(x)
         x = layers.LeakyReLU(0.2)(x)
     x = layers.Flatten()(x)
-    x = layers.Dropout(0.2)(x)
-    logit = layers.Dense(1)(x)
+    if not spectral_norm:
+        x = layers.Dropout(0.2)(x)
+    logit = wrap(layers.Dense(1))(x)
     return keras.Model(image, logit, name="discriminator")
 
 
 class GAN(keras.Model):
     """Trains `generator` and `discriminator` against each other; fit(x) with x real images in
     [-1, 1]. Logs d_loss, g_loss, and the discriminator's mean probability of 'real' for real
-    (real_score) and generated (fake_score) images."""
+    (real_score) and generated (fake_score) images.
 
-    def __init__(self, discriminator, generator, latent_dim, seed=0, **kwargs):
+    The data-efficient options (`--arch recipe` of gan_dogs.train): `augment` puts real and
+    generated images through DiffAugment before the discriminator; `hinge` uses the hinge loss
+    (with a spectrally normalised discriminator); `ema_decay` keeps `ema_generator`, an
+    exponential moving average of the generator's weights, which is what `call` samples from."""
+
+    def __init__(self, discriminator, generator, latent_dim, seed=0, augment=False, hinge=False,
+                 ema_decay=None, **kwargs):
         super().__init__(**kwargs)
         self.discriminator, self.generator, self.latent_dim = discriminator, generator, latent_dim
         self.seed_generator = ReplicaSeedGenerator(seed)
+        self.augment, self.hinge, self.ema_decay = augment, hinge, ema_decay
+        self.ema_generator = None
+        if ema_decay:
+            self.ema_generator = keras.models.clone_model(generator)
+            self.ema_generator.set_weights(generator.get_weights())
+            self.ema_generator.trainable = False
 
     def compile(self, d_optimizer, g_optimizer, loss_fn=None):
         """loss_fn(labels, logits) -> one loss per image (default: binary cross-entropy on logits).
@@ -86,7 +103,16 @@ class GAN(keras.Model):
         return list(self.trackers.values())
 
     def call(self, z, training=False):
-        return self.generator(z, training=training)
+        return (self.ema_generator or self.generator)(z, training=training)
+
+    def _discriminate(self, images):
+        if self.augment:
+            images = diff_augment(images, self.seed_generator)
+        return self.discriminator(images, training=True)
+
+    def _update_ema(self):
+        for average, weight in zip(self.ema_generator.weights, self.generator.weights):
+            average.assign(self.ema_decay * average + (1.0 - self.ema_decay) * weight)
 
     def sample_latents(self, n):
         return keras.random.normal((n, self.latent_dim), seed=self.seed_generator)
@@ -101,20 +127,27 @@ class GAN(keras.Model):
         noise = 0.05 * keras.random.uniform(ops.shape(labels), seed=self.seed_generator)
         noisy_labels = labels + noise * (1.0 - 2.0 * labels)
         with tf.GradientTape() as tape:
-            logits = self.discriminator(images, training=True)
-            d_loss = ops.mean(self.loss_fn(noisy_labels, logits))
+            logits = self._discriminate(images)
+            if self.hinge:  # E[max(0, 1 - D(x))] + E[max(0, 1 + D(G(z)))]
+                d_loss = (ops.mean(ops.relu(1.0 - logits[:n])) + ops.mean(ops.relu(1.0 + logits[n:])))
+            else:
+                d_loss = ops.mean(self.loss_fn(noisy_labels, logits))
             d_share = replica_loss(d_loss)
         grads = tape.gradient(d_share, self.discriminator.trainable_weights)
         self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_weights))
 
         # Generator step: make the discriminator call new fakes real (non-saturating loss)
         with tf.GradientTape() as tape:
-            fake_logits = self.discriminator(
-                self.generator(self.sample_latents(n), training=True), training=True)
-            g_loss = ops.mean(self.loss_fn(ops.ones((n, 1)), fake_logits))
+            fake_logits = self._discriminate(self.generator(self.sample_latents(n), training=True))
+            if self.hinge:  # -E[D(G(z))]
+                g_loss = -ops.mean(fake_logits)
+            else:
+                g_loss = ops.mean(self.loss_fn(ops.ones((n, 1)), fake_logits))
             g_share = replica_loss(g_loss)
         grads = tape.gradient(g_share, self.generator.trainable_weights)
         self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_weights))
+        if self.ema_generator is not None:
+            self._update_ema()
 
         scores = ops.sigmoid(logits)
         for name, value in (("d_loss", d_loss), ("g_loss", g_loss),

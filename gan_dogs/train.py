@@ -54,9 +54,15 @@ def parse_args(argv=None):
     parser.add_argument("--batch-size", type=positive(int), default=64, help="images per training step")
     parser.add_argument("--image-size", type=image_size, default=64,
                         help="side of the square training images, a power of two >= 16")
-    parser.add_argument("--learning-rate", type=positive(float), default=2e-4,
-                        help="Adam learning rate of both networks, beta_1 = 0.5 (DCGAN paper; "
-                             "default 2e-4)")
+    parser.add_argument("--arch", choices=["dcgan", "recipe"], default="dcgan",
+                        help="dcgan: the DCGAN baseline (binary cross-entropy, Adam beta_1 0.5); "
+                             "recipe: for few images, DiffAugment on real and generated images, a "
+                             "spectrally normalised discriminator with the hinge loss, two "
+                             "time-scale learning rates (discriminator 4x) and an EMA generator "
+                             "(decay 0.999) that the samples come from")
+    parser.add_argument("--learning-rate", type=positive(float), default=None,
+                        help="the generator's Adam learning rate (default: 2e-4 for dcgan, whose "
+                             "discriminator uses the same; 1e-4 for recipe, discriminator 4e-4)")
     parser.add_argument("--limit", type=positive(int), default=None,
                         help="read only N random photos of the folder (quick runs)")
     parser.add_argument("--val-fraction", type=finite(float), default=0.1,
@@ -89,12 +95,17 @@ def train(args, settings):
     print(f"training on {len(x_train)} photos of {args.image_size}x{args.image_size}")
 
     latents = np.random.default_rng(args.seed).standard_normal((10, args.latent_dim)).astype("float32")
+    recipe = args.arch == "recipe"
+    g_rate = args.learning_rate or (1e-4 if recipe else 2e-4)
+    d_rate = 4 * g_rate if recipe else g_rate  # two time-scale update rule (Heusel et al. 2017)
+    betas = dict(beta_1=0.0, beta_2=0.9) if recipe else dict(beta_1=0.5)  # SN-GAN's; DCGAN's
     with training_strategy().scope():
         generator = build_generator(args.latent_dim, args.image_size)
-        discriminator = build_discriminator(args.image_size)
-        gan = GAN(discriminator, generator, args.latent_dim, seed=args.seed)
-        gan.compile(d_optimizer=keras.optimizers.Adam(args.learning_rate, beta_1=0.5),
-                    g_optimizer=keras.optimizers.Adam(args.learning_rate, beta_1=0.5))
+        discriminator = build_discriminator(args.image_size, spectral_norm=recipe)
+        gan = GAN(discriminator, generator, args.latent_dim, seed=args.seed, augment=recipe,
+                  hinge=recipe, ema_decay=0.999 if recipe else None)
+        gan.compile(d_optimizer=keras.optimizers.Adam(d_rate, **betas),
+                    g_optimizer=keras.optimizers.Adam(g_rate, **betas))
         gan(latents[:1])  # builds the GAN, which BackupAndRestore needs before fit
     save_model_summary(run_dir / "model_summary.txt", generator, discriminator)
     callbacks = [
@@ -111,13 +122,15 @@ def train(args, settings):
     seconds = time.time() - start
     if history.history:
         loss_curves(read_history(run_dir / "history.csv"), run_dir / "loss.png",
+                    "GAN losses on dog photos (hinge)" if recipe else
                     "DCGAN losses on dog photos (binary cross-entropy)",
                     keys=["d_loss", "g_loss"])
     last = {k: v[-1] for k, v in history.history.items()}
     write_metrics(run_dir / "metrics.json", {
         "epochs": args.epochs, "snapshot_epochs": args.snapshot_epochs,
         "latent_dim": args.latent_dim, "batch_size": args.batch_size,
-        "image_size": args.image_size, "learning_rate": args.learning_rate,
+        "image_size": args.image_size, "arch": args.arch, "learning_rate": g_rate,
+        "d_learning_rate": d_rate,
         "train_images": len(x_train), "val_fraction": args.val_fraction, "seed": args.seed,
         "limit": args.limit, "train_seconds": round(seconds, 1),
         **{f"final_{k}": v for k, v in last.items()}})

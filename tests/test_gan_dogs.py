@@ -265,3 +265,36 @@ def test_precision_and_recall_on_points_counted_by_hand():
     assert recall == pytest.approx(1.0)
     precision, recall = precision_recall(real, fake[:2], k=1)
     assert precision == 1.0 and recall == pytest.approx(2 / 5)  # (0,0) and (1,0) within 0.5
+
+
+def test_diff_augment_is_differentiable_and_keeps_what_it_should():
+    import tensorflow as tf
+
+    from gan_dogs.augment import cutout, diff_augment, translation
+    seed = keras.random.SeedGenerator(0)
+    square = np.zeros((4, 16, 16, 3), "float32")
+    square[:, 6:10, 6:10] = 1.0
+    shifted = np.asarray(translation(square, seed))  # shifts of at most 2 px keep it inside
+    assert np.allclose(shifted.sum(axis=(1, 2, 3)), 48.0) and not np.allclose(shifted, square)
+    holes = 1.0 - np.asarray(cutout(np.ones((64, 16, 16, 3), "float32"), seed)).mean(axis=(1, 2, 3))
+    assert holes.max() == pytest.approx(0.25) and 0.1 < holes.mean() <= 0.25  # an 8x8 square
+    images = tf.Variable(np.random.default_rng(0).uniform(-1, 1, (2, 16, 16, 3)).astype("float32"))
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(diff_augment(images, seed) ** 2)
+    assert float(tf.reduce_mean(tf.abs(tape.gradient(loss, images)))) > 0
+
+
+def test_recipe_gan_trains_with_hinge_loss_and_an_ema_generator(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(train.data, "load_dogs", fake_dogs)
+    train.main(["--arch", "recipe", "--epochs", "2", "--snapshot-epochs", "1,2", "--image-size", "16",
+                "--latent-dim", "8", "--batch-size", "16", "--run-name", "r"])
+    run = tmp_path / "runs/gan_dogs/r"
+    sampled, raw = (keras.models.load_model(run / name) for name in ("generator.keras",
+                                                                      "generator_raw.keras"))
+    z = np.random.default_rng(0).standard_normal((4, 8)).astype("float32")
+    # after two epochs the average lags the trained generator: the two differ, both are images
+    assert not np.allclose(sampled(z), raw(z)) and np.abs(np.asarray(sampled(z))).max() <= 1
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["arch"] == "recipe" and metrics["d_learning_rate"] == 4 * metrics["learning_rate"]
+    assert "spectral_normalization" in (run / "model_summary.txt").read_text().lower()
