@@ -8,6 +8,7 @@ import csv
 import json
 import shutil
 import time
+import warnings
 from pathlib import Path
 
 import keras
@@ -77,7 +78,9 @@ def fit_once(model, weights_path, **fit_args):
     `<weights_path>.finished` beside the weights (which WeightsCheckpoint writes every epoch)."""
     marker = Path(f"{weights_path}.finished")
     if marker.is_file() and Path(weights_path).is_file():
-        model.load_weights(weights_path)
+        with warnings.catch_warnings():  # the file has the optimizer's state too; not needed here
+            warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+            model.load_weights(weights_path)
         print(f"{weights_path}: finished by an earlier call of this command, loaded (not retrained)")
         return json.loads(marker.read_text())["train_seconds"]
     start = time.time()

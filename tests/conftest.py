@@ -33,3 +33,36 @@ def second_run_is_refused():
                 main(argv + extra)
         assert snapshot(run_dir) == before
     return check
+
+
+class Photos:
+    """Synthetic photos for the folder-reading commands: random noise, or (smooth=True) smooth
+    colour ramps, which a tiny autoencoder learns within a few epochs."""
+
+    @staticmethod
+    def image(size=(40, 32), smooth=False, seed=0):
+        import numpy as np
+        rng = np.random.default_rng(seed)
+        width, height = size
+        if not smooth:
+            return rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
+        ramp = np.linspace(0, 1, width)[None, :, None] * rng.uniform(-120, 120, 3)
+        return np.clip(rng.uniform(0, 255, 3) + ramp + np.zeros((height, width, 3)), 0,
+                       255).astype(np.uint8)
+
+    def one(self, path, size=(40, 32), smooth=False, seed=0):
+        from PIL import Image
+        Image.fromarray(self.image(size, smooth, seed)).save(path)
+        return path
+
+    def folder(self, folder, n, size=(40, 32), smooth=False, seed=0):
+        """n photos im0.png, im1.png, ... of `size` (width, height) in `folder`."""
+        folder.mkdir(parents=True, exist_ok=True)
+        for i in range(n):
+            self.one(folder / f"im{i}.png", size, smooth, seed * 1000 + i)
+        return folder
+
+
+@pytest.fixture
+def photos():
+    return Photos()

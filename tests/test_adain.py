@@ -30,14 +30,6 @@ def random_vgg(monkeypatch):
     keras.mixed_precision.set_global_policy("float32")
 
 
-def make_folder(path, n, size=40, seed=0):
-    rng = np.random.default_rng(seed)
-    path.mkdir(parents=True)
-    for i in range(n):
-        Image.fromarray(rng.integers(0, 256, (size, size + 6, 3), dtype=np.uint8)).save(path / f"im{i}.png")
-    return path
-
-
 def test_adain_matches_numpy_statistics():
     rng = np.random.default_rng(0)
     content = rng.normal(3.0, 2.0, (2, 5, 7, 4)).astype("float32")
@@ -92,10 +84,10 @@ def test_training_keeps_encoder_frozen_and_loss_falls():
 
 
 @pytest.fixture
-def data(tmp_path, monkeypatch):
+def data(tmp_path, monkeypatch, photos):
     monkeypatch.chdir(tmp_path)
-    content = make_folder(tmp_path / "content", 3)
-    style = make_folder(tmp_path / "style", 3, seed=1)
+    content = photos.folder(tmp_path / "content", 3, size=(46, 40))
+    style = photos.folder(tmp_path / "style", 3, size=(46, 40), seed=1)
     (content / "notes.jpg").write_text("not an image")  # skipped by the header check
     Image.open(content / "im0.png").save(content / "cut.jpg")
     (content / "cut.jpg").write_bytes((content / "cut.jpg").read_bytes()[:300])  # truncated JPEG

@@ -4,7 +4,6 @@ import json
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from ae_dogs import explore, latent, train
 from common.dogs import load_dogs
@@ -14,20 +13,8 @@ from common.cli import UserError
 from common.metrics import psnr
 
 
-def write_photos(folder, n, size=(24, 20)):
-    folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(1)
-    for i in range(n):
-        # smooth colour gradients: something a tiny autoencoder can learn quickly
-        base = rng.uniform(0, 255, 3)
-        ramp = np.linspace(0, 1, size[0])[None, :, None] * rng.uniform(-120, 120, 3)
-        image = np.clip(base + ramp + np.zeros((size[1], size[0], 3)), 0, 255).astype(np.uint8)
-        Image.fromarray(image).save(folder / f"dog_{i:03d}.png")
-    return folder
-
-
-def test_load_dogs_shapes_split_and_folder_rule(tmp_path):
-    write_photos(tmp_path / "data" / "dogs", 20)
+def test_load_dogs_shapes_split_and_folder_rule(tmp_path, photos):
+    photos.folder(tmp_path / "data" / "dogs", 20, size=(24, 20), smooth=True)
     train_a, val_a = load_dogs(tmp_path / "data", image_size=16, val_fraction=0.25)
     assert train_a.shape == (15, 16, 16, 3) and val_a.shape == (5, 16, 16, 3)
     assert train_a.dtype == np.uint8
@@ -39,13 +26,13 @@ def test_load_dogs_shapes_split_and_folder_rule(tmp_path):
     assert len(train_c) == 6
 
 
-def test_load_dogs_bad_input(tmp_path):
+def test_load_dogs_bad_input(tmp_path, photos):
     with pytest.raises(UserError, match="not a folder"):
         load_dogs(tmp_path / "missing")
     (tmp_path / "empty" / "dogs").mkdir(parents=True)
     with pytest.raises(UserError, match="no images"):
         load_dogs(tmp_path / "empty")
-    write_photos(tmp_path / "few", 3)
+    photos.folder(tmp_path / "few", 3, size=(24, 20), smooth=True)
     with pytest.raises(UserError, match="asked for 10 images but .* only 3"):
         load_dogs(tmp_path / "few", image_size=16, limit=10)
 
@@ -113,8 +100,8 @@ def test_latent_is_8x8x16_and_sizes_checked():
         downsamplings(48)
 
 
-def test_explore_end_to_end(tmp_path, monkeypatch):
-    write_photos(tmp_path / "dogs", 30)
+def test_explore_end_to_end(tmp_path, monkeypatch, photos):
+    photos.folder(tmp_path / "dogs", 30, size=(24, 20), smooth=True)
     monkeypatch.chdir(tmp_path)
     explore.main(["--data-dir", str(tmp_path), "--image-size", "16", "--val-fraction", "0.34",
                   "--epochs", "4", "--batch-size", "4", "--learning-rate", "3e-3", "--n-fit", "8",
@@ -138,8 +125,8 @@ def test_explore_end_to_end(tmp_path, monkeypatch):
     assert (tmp_path / "logs" / "ae_dogs" / "tiny" / "plain").is_dir()
 
 
-def test_train_refuses_to_write_into_a_finished_run(tmp_path, monkeypatch, second_run_is_refused):
-    write_photos(tmp_path / "dogs", 30)
+def test_train_refuses_to_write_into_a_finished_run(tmp_path, monkeypatch, second_run_is_refused, photos):
+    photos.folder(tmp_path / "dogs", 30, size=(24, 20), smooth=True)
     monkeypatch.chdir(tmp_path)
     argv = ["--data-dir", str(tmp_path), "--image-size", "16", "--val-fraction", "0.34",
             "--epochs", "1", "--batch-size", "4", "--n-fit", "4", "--run-name", "once"]

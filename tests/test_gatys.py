@@ -3,7 +3,6 @@ import json
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from common.cli import UserError
 from gatys import losses
@@ -62,15 +61,10 @@ def test_optimisation_lowers_the_loss(optimizer):
     assert image.shape == content.shape and 0.0 <= image.min() and image.max() <= 1.0
 
 
-def write_photo(path, size=(40, 32)):
-    Image.fromarray(rng.integers(0, 255, size[::-1] + (3,), dtype=np.uint8)).save(path)
-    return path
-
-
-def test_cli_writes_result_figures_and_metrics(tmp_path, monkeypatch):
+def test_cli_writes_result_figures_and_metrics(tmp_path, monkeypatch, photos):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr("common.vgg.set_vgg19_weights", lambda model, path=None: None)  # random VGG
-    content, style = write_photo(tmp_path / "c.png"), write_photo(tmp_path / "s.jpg", (50, 60))
+    content, style = photos.one(tmp_path / "c.png"), photos.one(tmp_path / "s.jpg", (50, 60))
     main(["--content", str(content), "--style", str(style), "--size", "32", "--steps", "5",
           "--run-name", "t", "--style-layers", "relu1_1,relu2_1", "--content-layer", "relu2_1"])
     run = tmp_path / "runs" / "gatys" / "t"
@@ -85,9 +79,9 @@ def test_cli_writes_result_figures_and_metrics(tmp_path, monkeypatch):
     (["--content-layer", "relu9_9"], "unknown VGG19 layer"),
     (["--style-weights", "1,1"], "2 values for 5 style layers"),
 ])
-def test_bad_input_is_a_one_line_error(tmp_path, monkeypatch, flags, message):
+def test_bad_input_is_a_one_line_error(tmp_path, monkeypatch, flags, message, photos):
     monkeypatch.chdir(tmp_path)
-    content, style = write_photo(tmp_path / "c.png"), write_photo(tmp_path / "s.png")
+    content, style = photos.one(tmp_path / "c.png"), photos.one(tmp_path / "s.png")
     argv = ["--content", str(content), "--style", str(style), "--size", "32", "--steps", "1"]
     with pytest.raises(UserError, match=message):
         main(argv + flags)
@@ -101,14 +95,14 @@ def test_negative_or_non_finite_numbers_are_rejected_by_argparse(capsys, flag, v
     assert flag in capsys.readouterr().err
 
 
-def test_examples_step_writes_pairs_init_comparison_and_bench(tmp_path, monkeypatch):
+def test_examples_step_writes_pairs_init_comparison_and_bench(tmp_path, monkeypatch, photos):
     from gatys import bench, examples
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr("common.vgg.set_vgg19_weights", lambda model, path=None: None)  # random VGG
     for content, style in examples.PAIRS:
         for folder, name in (("content", content), ("style", style)):
             (tmp_path / "data" / "adain_examples" / folder).mkdir(parents=True, exist_ok=True)
-            write_photo(tmp_path / "data" / "adain_examples" / folder / name)
+            photos.one(tmp_path / "data" / "adain_examples" / folder / name)
     examples.main(["--data-dir", str(tmp_path / "data"), "--size", "32", "--steps", "2",
                    "--run-name", "quick/x"])
     run = tmp_path / "runs" / "gatys" / "quick" / "x"
