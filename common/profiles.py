@@ -50,13 +50,13 @@ SETTINGS = {
         "gan_dogs": dict(epochs=50, image_size=64, batch=64, snapshots="10,30,50", n_reference=None),
         "gatys": dict(size=512, steps=300),
     },
-    "quick": {
+    "quick": {  # about 30 minutes on the reference machine (./run_all.sh --quick --dry-run)
         "ae_mnist": dict(epochs=10),
         "adain": dict(steps=600, batch=4, crop=128),
-        "ae_dogs": dict(epochs=8),
-        "vae_mnist": dict(epochs=10),
-        "gan_dogs": dict(epochs=20, image_size=32, batch=32, snapshots="4,12,20", n_reference=1000),
-        "gatys": dict(size=256, steps=150),
+        "ae_dogs": dict(epochs=5),
+        "vae_mnist": dict(epochs=6),
+        "gan_dogs": dict(epochs=12, image_size=32, batch=32, snapshots="4,8,12", n_reference=1000),
+        "gatys": dict(size=256, steps=60),
     },
 }
 
