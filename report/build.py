@@ -55,7 +55,7 @@ def write_report(key, name, student_id, root=".", out="reports", profile="cpu", 
             document.add_heading(question.title, level=1)
             line, _ = doc.settings_line(folder)
             if line:
-                document.add_paragraph(f"运行设置：{line}").runs[0].font.size = doc.Pt(8)
+                doc.add_small_print(document, f"运行设置：{line}")
             for part in question.parts:
                 document.add_heading(f"{part.label} {part.task}", level=2)
                 for path in part.structures:

@@ -127,6 +127,10 @@ def code_image(text, path, title):
     return path
 
 
+def add_small_print(document, text):
+    document.add_paragraph(text).runs[0].font.size = Pt(8)
+
+
 def add_placeholder(document, note=""):
     run = document.add_paragraph().add_run(PLACEHOLDER + (f"（{note}）" if note else ""))
     run.font.highlight_color = WD_COLOR_INDEX.YELLOW
