@@ -8,7 +8,7 @@ STEPS=(ae_mnist adain ae_dogs vae_mnist gan_dogs gatys)   # in the order they ru
 usage() {
   cat <<EOF
 usage: ./run_all.sh [--cpu | --gpu | --quick] [--dry-run] [--overwrite] [--only STEP[,STEP]]
-                    [--data-dir DIR] [--name NAME --student-id ID]
+                    [--data-dir DIR] [--backend tensorflow|torch] [--name NAME --student-id ID]
        ./run_all.sh --tests [PYTEST ARGS...]
        ./run_all.sh --setup | --help
 
@@ -31,6 +31,9 @@ Profiles (named after the machine you have):
                    default: --gpu when nvidia-smi sees a GPU, else --cpu
   --dry-run        print each step's commands and estimated time on this machine; run nothing
   --overwrite      run finished steps again (their run folders move to NAME.old-<time>)
+  --backend NAME   Keras backend for every step: tensorflow (default) or torch (the custom train
+                   steps of AdaIN, the VAE and the GAN run on both; --setup --backend torch
+                   installs torch, or \$TORCH_SPEC, say a CUDA wheel)
   --name NAME --student-id ID
                    then build the hand-ins in reports/ (the .docx reports named as the course
                    asks, author NAME, and the zip archives); or set $STUDENT_NAME, $STUDENT_ID
@@ -55,6 +58,8 @@ while [ $# -gt 0 ]; do
     --cpu|--gpu|--quick|--full) PROFILE="${1#--}" ;;
     --dry-run) DRY_RUN=(--dry-run) ;;
     --overwrite) OVERWRITE=(--overwrite) ;;
+    --backend) [ $# -ge 2 ] || { echo "error: --backend needs tensorflow or torch" >&2; exit 2; }
+               export KERAS_BACKEND="$2"; shift ;;
     --name) [ $# -ge 2 ] || { echo "error: --name needs your name" >&2; exit 2; }
             STUDENT_NAME="$2"; shift ;;
     --student-id) [ $# -ge 2 ] || { echo "error: --student-id needs your student ID" >&2; exit 2; }
@@ -72,6 +77,10 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
+case "${KERAS_BACKEND:-tensorflow}" in
+  tensorflow|torch) ;;
+  *) echo "error: --backend must be tensorflow or torch, not ${KERAS_BACKEND}" >&2; exit 2 ;;
+esac
 if [ -n "${DATA_DIR:-}" ] && [ ! -d "$DATA_DIR" ]; then
   echo "error: data folder $DATA_DIR does not exist" >&2; exit 2
 fi
@@ -89,6 +98,11 @@ setup() {
     echo "== installing requirements.txt into .venv"
     .venv/bin/python -m pip install --disable-pip-version-check -q -r requirements.txt
     echo "$want" > .venv/.requirements.sha256
+  fi
+  if [ "${KERAS_BACKEND:-}" = torch ] && ! .venv/bin/python -c "import torch" 2>/dev/null; then
+    # only when asked: TORCH_SPEC picks the wheel (a CUDA one, or "torch==2.13.0" for a CPU one)
+    echo "== installing ${TORCH_SPEC:-torch} into .venv (Keras's torch backend)"
+    .venv/bin/python -m pip install --disable-pip-version-check -q "${TORCH_SPEC:-torch}"
   fi
 }
 

@@ -83,6 +83,10 @@ class AdaINModel(keras.Model):
         self.content_weight = content_weight
         self.trackers = {name: keras.metrics.Mean(name=name)
                          for name in ("loss", "content_loss", "style_loss")}
+        # encoder and decoder are built functional models and AdaIN has no weights: nothing is
+        # left to build, and a trainer must not build by calling the model on a training batch
+        # (the torch trainer would call it on the content images alone)
+        self.adain.built = self.built = True
 
     @property
     def metrics(self):
@@ -141,16 +145,15 @@ class AdaINModel(keras.Model):
         return {name: tracker.result() for name, tracker in self.trackers.items()}
 
     def train_step(self, data):
-        import tensorflow as tf  # the TensorFlow backend's GradientTape
-
         from common.distribute import replica_loss
+        from common.gradients import descend
 
         content, style = data
-        with tf.GradientTape() as tape:
+
+        def loss():
             losses = self.compute_losses(content, style)
-            share = replica_loss(losses[0])
-        variables = self.decoder.trainable_variables
-        self.optimizer.apply(tape.gradient(share, variables), variables)
+            return replica_loss(losses[0]), losses
+        _, losses = descend(self.optimizer, self.decoder.trainable_variables, loss)
         return self._record(losses)
 
     def test_step(self, data):

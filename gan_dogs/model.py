@@ -8,10 +8,10 @@ import functools
 import math
 
 import keras
-import tensorflow as tf
 from keras import layers, ops
 
 from common.distribute import ReplicaSeedGenerator, replica_loss
+from common.gradients import descend
 from gan_dogs.augment import diff_augment
 
 
@@ -83,6 +83,9 @@ class GAN(keras.Model):
             self.ema_generator = keras.models.clone_model(generator)
             self.ema_generator.set_weights(generator.get_weights())
             self.ema_generator.trainable = False
+        # the networks are built functional models: a trainer must not build the GAN by calling
+        # it on a batch of real images (the torch trainer would)
+        self.built = True
 
     def compile(self, d_optimizer, g_optimizer, loss_fn=None):
         """loss_fn(labels, logits) -> one loss per image (default: binary cross-entropy on logits).
@@ -119,33 +122,33 @@ class GAN(keras.Model):
 
     def train_step(self, real_images):
         n = ops.shape(real_images)[0]
-        fake_images = self.generator(self.sample_latents(n), training=True)
+        # no gradient to the generator from the discriminator's step
+        fake_images = ops.stop_gradient(self.generator(self.sample_latents(n), training=True))
         images = ops.concatenate([real_images, fake_images], axis=0)
         labels = ops.concatenate([ops.ones((n, 1)), ops.zeros((n, 1))], axis=0)
         # Label noise as in keras-io's DCGAN (targets up to 0.05 inside [0, 1]): keeps the
         # discriminator from becoming over-confident early
         noise = 0.05 * keras.random.uniform(ops.shape(labels), seed=self.seed_generator)
         noisy_labels = labels + noise * (1.0 - 2.0 * labels)
-        with tf.GradientTape() as tape:
+        def discriminator_loss():
             logits = self._discriminate(images)
             if self.hinge:  # E[max(0, 1 - D(x))] + E[max(0, 1 + D(G(z)))]
-                d_loss = (ops.mean(ops.relu(1.0 - logits[:n])) + ops.mean(ops.relu(1.0 + logits[n:])))
+                loss = ops.mean(ops.relu(1.0 - logits[:n])) + ops.mean(ops.relu(1.0 + logits[n:]))
             else:
-                d_loss = ops.mean(self.loss_fn(noisy_labels, logits))
-            d_share = replica_loss(d_loss)
-        grads = tape.gradient(d_share, self.discriminator.trainable_weights)
-        self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_weights))
+                loss = ops.mean(self.loss_fn(noisy_labels, logits))
+            return replica_loss(loss), loss, logits
+        _, d_loss, logits = descend(self.d_optimizer, self.discriminator.trainable_weights,
+                                    discriminator_loss)
 
         # Generator step: make the discriminator call new fakes real (non-saturating loss)
-        with tf.GradientTape() as tape:
+        def generator_loss():
             fake_logits = self._discriminate(self.generator(self.sample_latents(n), training=True))
             if self.hinge:  # -E[D(G(z))]
-                g_loss = -ops.mean(fake_logits)
+                loss = -ops.mean(fake_logits)
             else:
-                g_loss = ops.mean(self.loss_fn(ops.ones((n, 1)), fake_logits))
-            g_share = replica_loss(g_loss)
-        grads = tape.gradient(g_share, self.generator.trainable_weights)
-        self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_weights))
+                loss = ops.mean(self.loss_fn(ops.ones((n, 1)), fake_logits))
+            return replica_loss(loss), loss
+        _, g_loss = descend(self.g_optimizer, self.generator.trainable_weights, generator_loss)
         if self.ema_generator is not None:
             self._update_ema()
 

@@ -9,10 +9,10 @@ so the regulariser needs only p(z).log_prob and works for every prior.
 import math
 
 import keras
-import tensorflow as tf
 from keras import layers, ops
 
 from common.distribute import ReplicaSeedGenerator, replica_loss
+from common.gradients import descend
 from vae_mnist.priors import (MixtureOfGaussians, StandardGaussian, VampPrior,
                               gaussian_log_prob)
 
@@ -99,11 +99,10 @@ class VAE(keras.Model):
         return {name: tracker.result() for name, tracker in self.trackers.items()}
 
     def train_step(self, data):
-        with tf.GradientTape() as tape:
+        def loss():
             reconstruction, kl = self.elbo_terms(data)
-            loss = replica_loss(ops.mean(reconstruction + kl))
-        grads = tape.gradient(loss, self.trainable_weights)
-        self.optimizer.apply(grads, self.trainable_weights)
+            return replica_loss(ops.mean(reconstruction + kl)), reconstruction, kl
+        _, reconstruction, kl = descend(self.optimizer, self.trainable_weights, loss)
         return self._update(reconstruction, kl)
 
     def test_step(self, data):
