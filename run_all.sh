@@ -102,7 +102,8 @@ setup() {
   if [ "${KERAS_BACKEND:-}" = torch ] && ! .venv/bin/python -c "import torch" 2>/dev/null; then
     # only when asked: TORCH_SPEC picks the wheel (a CUDA one, or "torch==2.13.0" for a CPU one)
     echo "== installing ${TORCH_SPEC:-torch} into .venv (Keras's torch backend)"
-    .venv/bin/python -m pip install --disable-pip-version-check -q "${TORCH_SPEC:-torch}"
+    # shellcheck disable=SC2086  # TORCH_SPEC may hold pip options: split it into words
+    .venv/bin/python -m pip install --disable-pip-version-check -q ${TORCH_SPEC:-torch}
   fi
 }
 
