@@ -13,6 +13,12 @@ from common.runs import record_settings, settings_footer, write_metrics
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(autouse=True)
+def data_folder(tmp_path, monkeypatch):
+    """The plans name files in the data folder; the tests must not need the real one."""
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+
+
 def parsed_commands(profile):
     """{module: parsed args} for every command of the profile (each module's own parse_args)."""
     parsed = {}
