@@ -66,3 +66,22 @@ class Photos:
 @pytest.fixture
 def photos():
     return Photos()
+
+
+@pytest.fixture
+def fake_mnist():
+    """A stand-in for MNIST's load_mnist(): ((x_train, y_train), (x_test, y_test)), uint8."""
+    import numpy as np
+
+    def load(n_train=240, n_test=120, seed=0):
+        """'Digit' d is a bright horizontal bar at rows 2d+4..2d+6, plus speckle."""
+        rng = np.random.default_rng(seed)
+
+        def make(n):
+            labels = np.arange(n) % 10
+            images = (rng.random((n, 28, 28)) < 0.05) * 80
+            for i, d in enumerate(labels):
+                images[i, 2 * d + 4:2 * d + 7, 4:24] = 255
+            return images.astype(np.uint8), labels.astype(np.uint8)
+        return make(n_train), make(n_test)
+    return load

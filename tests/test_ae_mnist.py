@@ -12,21 +12,8 @@ from common.metrics import psnr
 
 
 
-def fake_mnist(n_train=240, n_test=120, seed=0):
-    """uint8 'digits': digit d is a bright horizontal bar at rows 2d+4..2d+6, plus speckle."""
-    rng = np.random.default_rng(seed)
-
-    def make(n):
-        labels = np.arange(n) % 10
-        images = (rng.random((n, 28, 28)) < 0.05) * 80
-        for i, d in enumerate(labels):
-            images[i, 2 * d + 4:2 * d + 7, 4:24] = 255
-        return images.astype(np.uint8), labels.astype(np.uint8)
-    return make(n_train), make(n_test)
-
-
 @pytest.fixture
-def synthetic_mnist(monkeypatch):
+def synthetic_mnist(monkeypatch, fake_mnist):
     monkeypatch.setattr(data, "load_mnist", lambda path=None: fake_mnist())
 
 

@@ -13,22 +13,8 @@ from vae_mnist.model import VAE, build_encoder, build_prior
 from vae_mnist.priors import MixtureOfGaussians, StandardGaussian, VampPrior
 
 
-def fake_mnist(n_train=256, n_test=64, seed=0):
-    """Three blocky 'digits' with pixel noise, as uint8 like load_mnist returns."""
-    rng = np.random.default_rng(seed)
-    patterns = np.zeros((3, 28, 28), np.float32)
-    patterns[0, 4:24, 12:16] = 1
-    patterns[1, 12:16, 4:24] = 1
-    patterns[2, 6:22, 6:22] = 1
-    def make(n):
-        labels = rng.integers(0, 3, n)
-        x = np.clip(patterns[labels] * 230 + rng.integers(0, 25, (n, 28, 28)), 0, 255)
-        return x.astype(np.uint8), labels
-    return make(n_train), make(n_test)
-
-
 @pytest.fixture
-def fake_data(monkeypatch, tmp_path):
+def fake_data(monkeypatch, tmp_path, fake_mnist):
     monkeypatch.setattr(data, "load_mnist", fake_mnist)
     monkeypatch.chdir(tmp_path)
     return tmp_path
@@ -90,7 +76,7 @@ def test_prior_samples_follow_the_prior():
     assert ops.shape(StandardGaussian(latent_dim=3).sample(5)) == (5, 3)
 
 
-def test_mixture_weights_stay_a_distribution_while_training():
+def test_mixture_weights_stay_a_distribution_while_training(fake_mnist):
     keras.utils.set_random_seed(3)
     (x, _), _ = fake_mnist(128, 8)
     x = x[..., None].astype(np.float32) / 255
