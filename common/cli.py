@@ -169,6 +169,8 @@ def float_list(text):
     if not values:
         raise ValueError
     return values
+
+
 float_list.__name__ = "comma-separated list of numbers"
 
 

@@ -214,6 +214,5 @@ def report_json(result, out=None):
     text = json.dumps(_jsonable(result), indent=2)
     print(text)
     if out:
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        Path(out).write_text(text + "\n")
+        write_text(out, text + "\n")
     return result

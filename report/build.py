@@ -38,11 +38,9 @@ def write_report(key, name, student_id, root=".", out="reports", profile="cpu", 
     check_results(assignment, root, profile)
     document = doc.new_document(f"{assignment.report_stem}_{name}_{student_id}", name)
     doc.title_block(document, assignment, name, student_id)
-    broken = {}
-    for question in assignment.questions:
-        line, breaks = doc.settings_line(run_folder(root, question.step, profile))
-        if breaks:
-            broken[question.step] = breaks
+    settings = {q.step: doc.settings_line(run_folder(root, q.step, profile))
+                for q in assignment.questions}  # {step: (settings line, rule breaks)}
+    broken = {step: breaks for step, (_, breaks) in settings.items() if breaks}
     if broken or profile == "quick":
         doc.add_warning(document, [f"{step}: {'; '.join(reasons)}" for step, reasons in broken.items()]
                         or ["QUICK profile: reduced steps, epochs and image sizes"])
@@ -53,7 +51,7 @@ def write_report(key, name, student_id, root=".", out="reports", profile="cpu", 
             if number:
                 document.add_page_break()  # each question starts on a page of its own
             document.add_heading(question.title, level=1)
-            line, _ = doc.settings_line(folder)
+            line, _ = settings[question.step]
             if line:
                 doc.add_small_print(document, f"运行设置：{line}")
             for part in question.parts:

@@ -4,6 +4,7 @@ highlighted placeholders where the student writes the analysis."""
 import importlib
 import inspect
 import json
+import textwrap
 import time
 from pathlib import Path
 
@@ -85,13 +86,7 @@ def source_of(name):
     target = importlib.import_module(module_name)
     for part in attribute.split("."):
         target = getattr(target, part)
-    return _dedent(inspect.getsource(target))
-
-
-def _dedent(text):
-    lines = text.split("\n")
-    indent = min(len(line) - len(line.lstrip()) for line in lines if line.strip())
-    return "\n".join(line[indent:] for line in lines).rstrip() + "\n"
+    return textwrap.dedent(inspect.getsource(target)).rstrip() + "\n"
 
 
 def code_image(text, path, title):
