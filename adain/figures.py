@@ -1,4 +1,6 @@
 """The AdaIN figures: training stages of one probe pair, stylised outputs, and loss curves."""
+import numpy as np
+
 from common.figures import image_grid, loss_curves
 
 
@@ -17,6 +19,9 @@ def stylize_figure(rows, path, title, cell=2.4):
     content image: content | mask | styles | outputs."""
     images, labels = [], []
     for content, styles, outputs, *mask in rows:
+        # a grey frame: without it the mask's white part vanishes into the white page
+        mask = [np.pad(np.repeat(m[..., None], 3, axis=2), ((3, 3), (3, 3), (0, 0)),
+                       constant_values=0.5) for m in mask]
         images.append([content, *mask, *styles, *[out for _, out in outputs]])
         labels.append(["content"] + ["mask (white: style 1)"] * len(mask)
                       + [f"style {i + 1}" if len(styles) > 1 else "style" for i in range(len(styles))]
