@@ -126,15 +126,18 @@ def video_run(size, seconds, fps, rng):
 def main(argv=None):
     args = parse_args(argv)
     set_seed(args.seed)
-    import tensorflow as tf
+    import tensorflow as tf  # tf.data feeds every Keras backend
 
     from adain.model import AdaINModel, choose_precision
+    from common.distribute import gpu_count
+    from common.gradients import no_gradients
 
     args.precision = choose_precision(args.precision)
     model = AdaINModel()
     model.compile(optimizer=keras.optimizers.Adam(1e-4))
     rng = np.random.default_rng(args.seed)
-    result = {"device": tf.config.list_logical_devices()[-1].device_type, "precision": args.precision,
+    result = {"device": "GPU" if gpu_count() else "CPU", "backend": keras.backend.backend(),
+              "precision": args.precision,
               "cpu_threads": os.cpu_count(), "train": {}}
     for setting in args.train.split(","):
         batch, size = map(int, setting.lower().split("x"))
@@ -153,7 +156,8 @@ def main(argv=None):
     times = []
     for _ in range(args.repeats + 1):
         start = time.perf_counter()
-        np.asarray(model((image, image), alpha=1.0))
+        with no_gradients():
+            keras.ops.convert_to_numpy(model((image, image), alpha=1.0))
         times.append(time.perf_counter() - start)
     result["stylize_seconds"] = {f"{size}x{size}": round(float(np.median(times[1:])), 3)}
     print(f"stylisation at {size}x{size} (content and style): {np.median(times[1:]):.2f} s")

@@ -75,9 +75,13 @@ def stylize_batch(model, contents, styles, alpha=1.0, interp_weights=None, mask=
     white part and the second to its black part."""
     # the model's call, by its parts: Keras warns about an unbuilt model when a call gets an array
     # keyword argument (regions)
-    t = model.transfer_features(contents, [s[None] for s in styles], alpha, interp_weights,
-                                None if mask is None else mask[None, :, :, None])
-    return np.clip(np.asarray(model.decoder(t), dtype=np.float32), 0, 1)
+    from keras.ops import convert_to_numpy
+
+    from common.gradients import no_gradients
+    with no_gradients():
+        t = model.transfer_features(contents, [s[None] for s in styles], alpha, interp_weights,
+                                    None if mask is None else mask[None, :, :, None])
+        return np.clip(convert_to_numpy(model.decoder(t)).astype(np.float32), 0, 1)
 
 
 def stylize(model, content, styles, alpha=1.0, interp_weights=None, mask=None):

@@ -7,7 +7,8 @@ one-GPU run. Custom `train_step`s need two things the built-in losses do for the
   replica's mean loss is divided by the number of replicas to get the global-batch mean's gradient;
 - `ReplicaSeedGenerator`: a plain `keras.random.SeedGenerator` gives every replica the same
   numbers, so two GPUs would generate each GAN fake twice.
-On one device (or none) all three change nothing.
+On one device (or none) all three change nothing. MirroredStrategy is TensorFlow's: on Keras's torch
+backend training uses one device (the first GPU, if any).
 """
 import functools
 
@@ -16,13 +17,21 @@ import tensorflow as tf
 
 
 def gpu_count():
-    """How many GPUs TensorFlow sees (0 on a laptop without CUDA)."""
+    """How many GPUs the Keras backend sees (0 on a laptop without CUDA)."""
+    if keras.backend.backend() == "torch":
+        import torch
+        return torch.cuda.device_count()
     return len(tf.config.list_physical_devices("GPU"))
 
 
 @functools.cache  # one strategy per process: ae_mnist and ae_dogs train several models in a run
 def training_strategy():
-    """MirroredStrategy over all visible GPUs when there are two or more, else the default one."""
+    """MirroredStrategy over all visible GPUs when there are two or more, else the default one
+    (whose scope changes nothing, on any backend)."""
+    if keras.backend.backend() != "tensorflow":
+        if gpu_count() > 1:
+            print(f"training on one of {gpu_count()} GPUs: several GPUs need the TensorFlow backend")
+        return tf.distribute.get_strategy()
     gpus = tf.config.list_logical_devices("GPU")
     if len(gpus) < 2:
         return tf.distribute.get_strategy()

@@ -2,10 +2,15 @@
 
 AdaIN, the VAE and the GAN write their own `train_step` (as the keras-io examples do); only the
 gradient itself is backend-specific: TensorFlow records the forward pass on a GradientTape, torch
-on its autograd graph. `descend` hides that difference, so each model keeps one train step.
+on its autograd graph. `descend` hides that difference, so each model keeps one train step;
+`gradient_function` does the same for a gradient with respect to an input (Gatys optimises the
+image itself), and `no_gradients` keeps torch from recording inference (TensorFlow never does
+outside a tape).
 JAX is not supported: its trainer needs a stateless train step (variables passed in and out),
 a different shape for all three models.
 """
+import contextlib
+
 import keras
 
 
@@ -33,3 +38,38 @@ def descend(optimizer, variables, loss_fn):
                                   f"backends, not {backend}")
     optimizer.apply(gradients, variables)
     return results
+
+
+def gradient_function(loss_fn):
+    """loss_fn(x) -> (loss, *extras)  =>  f(x) -> (loss, *extras, d loss / d x) for a float32
+    array x, compiled as a tf.function on TensorFlow."""
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        @tf.function
+        def with_gradient(x):
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                results = loss_fn(x)
+            return (*results, tape.gradient(results[0], x))
+        return lambda x: with_gradient(tf.convert_to_tensor(x))
+    if backend == "torch":
+        import torch
+
+        def with_gradient(x):
+            x = keras.ops.convert_to_tensor(x).detach().requires_grad_(True)
+            results = loss_fn(x)
+            gradient, = torch.autograd.grad(results[0], x)
+            return (*results, gradient)
+        return with_gradient
+    raise NotImplementedError(f"gradients are supported on the tensorflow and torch backends, "
+                              f"not {backend}")
+
+
+def no_gradients():
+    """A context for inference: torch records no autograd graph in it (less memory, faster)."""
+    if keras.backend.backend() == "torch":
+        import torch
+        return torch.no_grad()
+    return contextlib.nullcontext()

@@ -42,7 +42,7 @@ def cutout(x, seed, ratio=0.5):
     inside_y = ops.abs(coords[None, :] - centre[:, :1]) < half  # (n, size)
     inside_x = ops.abs(coords[None, :] - centre[:, 1:]) < half
     hole = ops.logical_and(inside_y[:, :, None], inside_x[:, None, :])
-    return x * ops.cast(ops.logical_not(hole), x.dtype)[..., None]
+    return ops.multiply(x, ops.cast(ops.logical_not(hole), x.dtype)[..., None])
 
 
 def diff_augment(x, seed):

@@ -3,7 +3,7 @@
     python -m gatys.bench --sizes 256,512 --repeats 5 --out runs/gatys/bench.json
 
 Prints (and with --out writes) JSON: seconds per step for each square size, the median of the
-repeats after one warm-up step that traces the tf.function.
+repeats after one warm-up step (which traces the tf.function on TensorFlow).
 """
 import argparse
 import time
@@ -20,7 +20,7 @@ def time_step(size, repeats, pretrained=True):
     content = rng.random((size, size, 3)).astype(np.float32)
     transfer = StyleTransfer(content, content, pretrained=pretrained)
     image = content[None]
-    transfer(image)  # warm-up: traces the tf.function
+    transfer(image)  # warm-up
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
@@ -40,8 +40,10 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    import tensorflow as tf
-    result = {"device": "GPU" if tf.config.list_physical_devices("GPU") else "CPU",
+    import keras
+
+    from common.distribute import gpu_count
+    result = {"device": "GPU" if gpu_count() else "CPU", "backend": keras.backend.backend(),
               "repeats": args.repeats,
               "seconds_per_step": {s: time_step(int(s), args.repeats) for s in args.sizes.split(",")}}
     return report_json(result, args.out)

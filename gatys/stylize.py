@@ -37,8 +37,7 @@ class StyleTransfer:
 
     def __init__(self, content, style, content_layer="relu4_2", style_layers=DEFAULT_STYLE_LAYERS,
                  style_weights=None, content_weight=1.0, tv_weight=1.0, pretrained=True):
-        import tensorflow as tf
-
+        from common.gradients import gradient_function
         from common.vgg import layer_name, vgg19_features
         from gatys.losses import content_loss, gram_matrix, style_loss, tv_loss
 
@@ -58,22 +57,20 @@ class StyleTransfer:
         *_, content_target = self.extractor(content[None])
         style_targets = [gram_matrix(f) for f in self.extractor(style[None])[:-1]]
 
-        @tf.function
-        def losses_and_gradient(image):
-            with tf.GradientTape() as tape:
-                tape.watch(image)
-                *style_features, content_features = self.extractor(image)
-                parts = {"content": content_loss(content_weight, content_features, content_target),
-                         "style": style_loss(style_features, style_targets, weights),
-                         "tv": tv_loss(tv_weight, image)}
-                total = parts["content"] + parts["style"] + parts["tv"]
-            return total, parts, tape.gradient(total, image)
-        self.losses_and_gradient = losses_and_gradient
+        def losses(image):
+            *style_features, content_features = self.extractor(image)
+            parts = {"content": content_loss(content_weight, content_features, content_target),
+                     "style": style_loss(style_features, style_targets, weights),
+                     "tv": tv_loss(tv_weight, image)}
+            return parts["content"] + parts["style"] + parts["tv"], parts
+        self.losses_and_gradient = gradient_function(losses)
 
     def __call__(self, image):
         """(total, {part: value}, gradient) for a (1, H, W, 3) float32 image."""
+        from keras.ops import convert_to_numpy
         total, parts, grad = self.losses_and_gradient(image)
-        return float(total), {k: float(v) for k, v in parts.items()}, grad.numpy()
+        return (float(convert_to_numpy(total)), {k: float(convert_to_numpy(v)) for k, v in parts.items()},
+                convert_to_numpy(grad))
 
 
 def optimise(transfer, init, steps, optimizer="lbfgs", learning_rate=0.02, on_step=None):
@@ -100,14 +97,17 @@ def optimise(transfer, init, steps, optimizer="lbfgs", learning_rate=0.02, on_st
         image = result.x
     else:
         import keras
-        import tensorflow as tf
-        variable = tf.Variable(init[None].astype(np.float32))
+        from keras import ops
+
+        from common.gradients import no_gradients
+        variable = keras.Variable(init[None].astype(np.float32))
         adam = keras.optimizers.Adam(learning_rate)
         for _ in range(steps):
-            _, grad = evaluate(variable.numpy())
-            adam.apply_gradients([(tf.constant(grad.reshape(shape), tf.float32), variable)])
-            variable.assign(tf.clip_by_value(variable, 0.0, 1.0))
-        image = variable.numpy()
+            _, grad = evaluate(ops.convert_to_numpy(variable))
+            with no_gradients():
+                adam.apply([ops.convert_to_tensor(grad.reshape(shape), "float32")], [variable])
+                variable.assign(ops.clip(variable, 0.0, 1.0))
+        image = ops.convert_to_numpy(variable)
     return np.clip(image.reshape(init.shape), 0, 1).astype(np.float32), history
 
 

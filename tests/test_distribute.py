@@ -1,6 +1,7 @@
 """Multi-GPU training (common.distribute), with the CPU split into two logical devices standing for
 two GPUs: a batch split over two replicas takes the same step as on one device, replicas draw
-different random numbers, and the GAN and VAE train steps run under MirroredStrategy."""
+different random numbers, and the GAN and VAE train steps run under MirroredStrategy (TensorFlow
+only: the torch backend trains on one device)."""
 import json
 import math
 import os
@@ -29,6 +30,8 @@ def test_one_device_changes_nothing():
 
 @pytest.fixture(scope="module")
 def two_replicas():
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("several devices need TensorFlow's MirroredStrategy")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "CUDA_VISIBLE_DEVICES": ""}
     done = subprocess.run([sys.executable, str(ROOT / "tests" / "two_replicas.py")], cwd=ROOT,
                           env=env, capture_output=True, text=True, timeout=600)

@@ -55,7 +55,7 @@ def build_prior(name, encoder, components=10, latent_dim=2, init=None, seed=None
 
 def bernoulli_log_prob(x, logits):
     """ln p(x|z) summed over pixels: -BCE(x, sigmoid(logits)), written stably in the logits."""
-    return -ops.sum(ops.softplus(logits) - x * logits, axis=(1, 2, 3))
+    return -ops.sum(ops.softplus(logits) - ops.multiply(x, logits), axis=(1, 2, 3))
 
 
 class VAE(keras.Model):
