@@ -1,6 +1,8 @@
-"""Run by tests/test_backends.py under KERAS_BACKEND=torch (and =tensorflow): the same AdaIN
+"""Run by tests/test_backends.py under KERAS_BACKEND=tensorflow, then =torch: the same AdaIN
 weights and batch as written by the test, three train steps, and one stylisation; VAE and GAN
-one short fit each. Prints RESULTS <json> for the test to compare across backends."""
+one short fit each, then one epoch of train steps from the weights the TensorFlow run saved, with
+every random number drawn by NumPy (the backends' generators differ) and Dropout off. Prints
+RESULTS <json> for the test to compare across backends."""
 import json
 import sys
 
@@ -37,6 +39,43 @@ gan = GAN(build_discriminator(16, spectral_norm=True), build_generator(8, 16), 8
 gan.compile(keras.optimizers.Adam(2e-4), keras.optimizers.Adam(2e-4))
 gan_history = gan.fit(rng.uniform(-1, 1, (32, 16, 16, 3)).astype("float32"), epochs=1,
                       batch_size=16, verbose=0).history
+
+
+# One epoch of train steps from the same weights and the same random numbers on both backends
+def numpy_draws(draw):
+    """keras.random.normal / uniform drawn by one NumPy generator: the same on every backend."""
+    def sample(shape, low=0.0, high=1.0, dtype=None, seed=None):
+        return keras.ops.convert_to_tensor(draw(low, high, tuple(int(d) for d in shape)), "float32")
+    return sample
+
+
+def same_weights(model, name):
+    """The TensorFlow run saves `model`'s weights; the torch run loads them."""
+    path = f"{folder}/{name}.weights.h5"
+    if keras.backend.backend() == "tensorflow":
+        model.save_weights(path)
+    else:
+        model.load_weights(path)
+    return model
+
+
+draws = np.random.default_rng(1)
+keras.random.normal, keras.random.uniform = numpy_draws(draws.normal), numpy_draws(draws.uniform)
+keras.layers.Dropout.call = lambda self, inputs, training=False: inputs
+vae = same_weights(build_vae("mog", 3, 2, x, 0), "vae")
+vae.compile(optimizer=keras.optimizers.Adam(3e-3))
+vae_steps = [float(keras.ops.convert_to_numpy(vae.train_step(x[i:i + 16])["loss"]))
+             for i in range(0, 64, 16)]
+discriminator = same_weights(build_discriminator(16, spectral_norm=True), "discriminator")
+generator = same_weights(build_generator(8, 16), "generator")
+gan = GAN(discriminator, generator, 8, augment=True, hinge=True, ema_decay=0.99)
+gan.compile(keras.optimizers.Adam(2e-4), keras.optimizers.Adam(2e-4))
+real = rng.uniform(-1, 1, (32, 16, 16, 3)).astype("float32")
+gan_steps = [{k: float(keras.ops.convert_to_numpy(v)) for k, v in gan.train_step(real[i:i + 16]).items()}
+             for i in (0, 16)]
+
 np.save(f"{folder}/stylised_{keras.backend.backend()}.npy", stylised)
 print("RESULTS " + json.dumps({"backend": keras.backend.backend(), "adain_losses": losses,
-                               "vae_losses": vae_losses, "gan_d_loss": gan_history["d_loss"]}))
+                               "vae_losses": vae_losses, "gan_d_loss": gan_history["d_loss"],
+                               "vae_steps": vae_steps,
+                               "gan_steps": [[s["d_loss"], s["g_loss"]] for s in gan_steps]}))

@@ -1,6 +1,7 @@
 """The custom train steps (AdaIN, VAE, GAN) on Keras's torch backend as well as TensorFlow's
 (common.gradients.descend): the same weights and batch give the same AdaIN losses and the same
-stylisation on both; the VAE and GAN train. Skipped where torch is not installed
+stylisation on both; the VAE and GAN train, and give the same losses from the same weights and
+random numbers. Skipped where torch is not installed
 (./run_all.sh --setup --backend torch installs it)."""
 import json
 import os
@@ -41,3 +42,6 @@ def test_torch_trains_and_stylises_as_tensorflow_does(tmp_path):
     assert np.abs(np.clip(pixels[0], 0, 1) - np.clip(pixels[1], 0, 1)).max() <= 1 / 255
     assert all(np.isfinite(torch_run[k]).all() for k in ("vae_losses", "gan_d_loss"))
     assert torch_run["vae_losses"][-1] < torch_run["vae_losses"][0]
+    # one epoch of train steps from the same weights and random numbers: the same losses
+    np.testing.assert_allclose(torch_run["vae_steps"], tf_run["vae_steps"], rtol=0.01)
+    np.testing.assert_allclose(torch_run["gan_steps"], tf_run["gan_steps"], rtol=0.01)
