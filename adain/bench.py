@@ -17,8 +17,8 @@ import time
 import keras
 import numpy as np
 
-from common.cli import (HelpFormatter, add_seed_argument, non_negative, positive, positive_int_list,
-                        run_cli, set_seed)
+from common.cli import (HelpFormatter, add_precision_argument, add_seed_argument, non_negative,
+                        positive, positive_int_list, run_cli, set_seed)
 from common.profiles import SPEED_FILE
 from common.runs import report_json
 
@@ -29,8 +29,7 @@ def parse_args(argv):
     p.add_argument("--train", default="8x256,4x128", help="BATCHxSIZE train-step settings to time")
     p.add_argument("--stylize-size", type=positive(int), default=512, help="square stylisation size")
     p.add_argument("--repeats", type=positive(int), default=3, help="timed repetitions (after a warm-up)")
-    p.add_argument("--precision", choices=["auto", "float32", "mixed_bfloat16"], default="auto",
-                   help="auto = mixed_bfloat16 on a CPU with native bf16, else float32")
+    add_precision_argument(p)
     p.add_argument("--folder", type=non_negative(int), default=0,
                    help="also stylise this many --stylize-size images one by one and in batches")
     p.add_argument("--video", type=positive_int_list, default=None, metavar="S1,S2",

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from common.cli import HelpFormatter, UserError, existing_file, float_list, non_negative, run_cli
+from common.cli import (HelpFormatter, UserError, add_precision_argument, existing_file, float_list,
+                        non_negative, run_cli)
 from common.images import center_crop, list_images, load_image, resize_short_side, save_image
 from common.runs import record_settings
 
@@ -162,8 +163,7 @@ def parse_args(argv):
     p.add_argument("--ext", choices=["jpg", "png"], default="jpg", help="format of the outputs")
     p.add_argument("--decoder", default=None,
                    help="decoder weights (default: the newest runs/adain/**/decoder_final.weights.h5)")
-    p.add_argument("--precision", choices=["auto", "float32", "mixed_bfloat16"], default="auto",
-                   help="auto = mixed_bfloat16 on a CPU with native bf16 (about 2x faster), else float32")
+    add_precision_argument(p)
     p.add_argument("--vgg-weights", default=None, help="VGG19 notop .h5 (default: resolved as in README)")
     p.add_argument("--out", default="runs/adain/stylized", help="output folder")
     return p.parse_args(argv)

@@ -19,9 +19,9 @@ import time
 import numpy as np
 
 from adain.model import DEFAULT_STYLE_WEIGHT
-from common.cli import (HelpFormatter, UserError, add_data_dir_argument, add_run_arguments,
-                        add_seed_argument, auto_or, data_dir, float_list, non_negative, positive,
-                        run_cli, set_seed)
+from common.cli import (HelpFormatter, UserError, add_data_dir_argument, add_precision_argument,
+                        add_run_arguments, add_seed_argument, auto_or, data_dir, float_list,
+                        non_negative, positive, run_cli, set_seed)
 from common.runs import (atomic_write, finish_run, open_run, record_settings, save_model_summary,
                          write_metrics)
 
@@ -74,9 +74,7 @@ def parse_args(argv):
     p.add_argument("--probe-style", default=None,
                    help="default: DATA/adain_examples/style/woman_with_hat_matisse.jpg")
     p.add_argument("--probe-size", type=positive(int), default=512, help="short side of the probe images")
-    p.add_argument("--precision", choices=["auto", "float32", "mixed_bfloat16"], default="auto",
-                   help="compute dtype; mixed_bfloat16 = bf16 convolutions, float32 weights and losses; auto "
-                        "(default) = mixed_bfloat16 on a CPU with native bf16, else float32")
+    add_precision_argument(p)
     p.add_argument("--vgg-weights", default=None, help="VGG19 notop .h5 (default: resolved as in README)")
     add_run_arguments(p, "adain")
     add_seed_argument(p, "weights, data order and crops")

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from common.cli import HelpFormatter, UserError, existing_file, non_negative, run_cli
+from common.cli import (HelpFormatter, UserError, add_precision_argument, existing_file, non_negative,
+                        run_cli)
 from common.figures import image_grid
 from common.images import resize_short_side
 from common.runs import atomic_write, record_settings
@@ -101,8 +102,7 @@ def parse_args(argv=None):
     p.add_argument("--no-audio", action="store_true", help="drop the sound")
     p.add_argument("--decoder", default=None,
                    help="decoder weights (default: the newest runs/adain/**/decoder_final.weights.h5)")
-    p.add_argument("--precision", choices=["auto", "float32", "mixed_bfloat16"], default="auto",
-                   help="auto = mixed_bfloat16 on a CPU with native bf16, else float32")
+    add_precision_argument(p)
     return p.parse_args(argv)
 
 

@@ -79,6 +79,15 @@ def add_seed_argument(parser, what):
     parser.add_argument("--seed", type=seed, default=0, help=f"random seed of {what}")
 
 
+def add_precision_argument(parser):
+    """--precision, as the AdaIN commands have it (resolved by adain.model.choose_precision)."""
+    parser.add_argument("--precision", choices=["auto", "float32", "mixed_bfloat16"], default="auto",
+                        help="compute dtype; mixed_bfloat16 = bf16 convolutions, float32 weights, "
+                             "statistics and losses; auto = mixed_bfloat16 where the hardware has "
+                             "bf16 (a CPU with AVX512-BF16 or AMX, a GPU of compute capability 8+), "
+                             "else float32")
+
+
 def add_data_dir_argument(parser, holding):
     """--data-dir, as every command that reads the data folder has it (rules: data_dir())."""
     parser.add_argument("--data-dir", default=None,
