@@ -181,6 +181,44 @@ def test_discriminator_learns_to_tell_real_from_generated():
     assert history["real_score"][-1] > 0.5 > history["fake_score"][-1]
 
 
+def test_spectral_normalisation_keeps_each_kernel_at_largest_singular_value_one():
+    keras.utils.set_random_seed(0)
+    discriminator = build_discriminator(16, spectral_norm=True)
+    gan = GAN(discriminator, build_generator(8, 16), 8, hinge=True)
+    gan.compile(keras.optimizers.Adam(2e-4), keras.optimizers.Adam(2e-4))
+    real = np.random.default_rng(0).uniform(-1, 1, (16, 16, 16, 3)).astype("float32")
+    wrapped = [layer for layer in discriminator.layers
+               if isinstance(layer, keras.layers.SpectralNormalization)]
+    assert len(wrapped) == 3
+    for layer in wrapped:  # start far from 1: each kernel's largest singular value made 4
+        kernel = keras.ops.convert_to_numpy(layer.kernel)
+        layer.kernel.assign(4 * kernel / np.linalg.svd(kernel.reshape(-1, kernel.shape[-1]),
+                                                        compute_uv=False)[0])
+    for _ in range(15):  # one power iteration per step refines each layer's estimate of sigma
+        gan.train_step(real)
+    for layer in wrapped:
+        kernel = keras.ops.convert_to_numpy(layer.kernel)
+        sigma = np.linalg.svd(kernel.reshape(-1, kernel.shape[-1]), compute_uv=False)[0]
+        assert sigma == pytest.approx(1.0, abs=0.05), layer.name
+
+
+def test_ema_generator_is_the_closed_form_average():
+    decay, generator = 0.9, keras.Sequential([keras.Input((2,)), keras.layers.Dense(3)])
+    gan = GAN(build_discriminator(16), generator, 2, ema_decay=decay)
+    start = [w.copy() for w in generator.get_weights()]
+    rng = np.random.default_rng(0)
+    steps = [[rng.normal(size=w.shape).astype("float32") for w in start] for _ in range(5)]
+    for weights in steps:
+        generator.set_weights(weights)
+        gan._update_ema()
+    # after k updates: decay^k w_0 + (1 - decay) sum_i decay^(k - i) w_i
+    k = len(steps)
+    for j, average in enumerate(gan.ema_generator.get_weights()):
+        closed_form = decay ** k * start[j] + sum((1 - decay) * decay ** (k - i) * steps[i - 1][j]
+                                                  for i in range(1, k + 1))
+        np.testing.assert_allclose(average, closed_form, rtol=1e-5, atol=1e-6)
+
+
 def fake_dogs(data_dir=None, image_size=64, val_fraction=0.1, limit=None, seed=0):
     """Synthetic 'photos': smooth colour gradients with a random tint, split 90/10."""
     rng = np.random.default_rng(seed)
