@@ -19,7 +19,7 @@ import numpy as np
 
 from common.cli import (HelpFormatter, add_precision_argument, add_seed_argument, non_negative,
                         positive, positive_int_list, run_cli, set_seed)
-from common.profiles import SPEED_FILE
+from common.profiles import record_speed
 from common.runs import report_json
 
 
@@ -167,9 +167,8 @@ def main(argv=None):
         result["video"] = [video_run(side, seconds, args.video_fps, rng)
                            for side in args.video_sizes for seconds in args.video]
     if "4x128" in result["train"]:  # ./run_all.sh --dry-run scales its time estimates by this
-        SPEED_FILE.parent.mkdir(parents=True, exist_ok=True)
-        SPEED_FILE.write_text(json.dumps({"adain_step_4x128": result["train"]["4x128"]["seconds_per_step"],
-                                          "precision": args.precision}) + "\n")
+        record_speed(adain_step_4x128=result["train"]["4x128"]["seconds_per_step"],
+                     precision=args.precision)
     return report_json(result, args.out)
 
 

@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 from common.cli import HelpFormatter, UserError, data_dir, run_cli
+from common.runs import write_text
 
 STEPS = ["ae_mnist", "adain", "ae_dogs", "vae_mnist", "gan_dogs", "gatys"]
 PROFILES = ["cpu", "gpu", "quick"]
@@ -77,7 +78,10 @@ SECONDS = {
     "gatys_step_256": 1.0,            # gatys.bench at 256x256
     "gatys_step_512": 4.3,            # gatys.bench at 512x512
 }
-SPEED_FILE = Path("runs/speed.json")  # written by adain.bench: this machine's AdaIN step time
+# this machine's speed: adain.bench writes the AdaIN step time; run_profile, each step's measured
+# wall time over its reference estimate (steps scale differently: Gatys here ran at 0.16x its
+# AdaIN-scaled estimate)
+SPEED_FILE = Path("runs/speed.json")
 
 
 def step_plan(step, profile, root="."):
@@ -141,14 +145,34 @@ def step_plan(step, profile, root="."):
     raise UserError(f"unknown step '{step}'; steps: {', '.join(STEPS)}")
 
 
-def speed_factor():
-    """(this machine's AdaIN step / the reference's, how it is known) from runs/speed.json."""
+def read_speeds():
     try:
-        measured = json.loads(SPEED_FILE.read_text())["adain_step_4x128"]
+        return json.loads(SPEED_FILE.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def record_speed(**entries):
+    """Merge entries into runs/speed.json (dict values merge one level deep)."""
+    speeds = read_speeds()
+    for key, value in entries.items():
+        speeds[key] = {**speeds.get(key, {}), **value} if isinstance(value, dict) else value
+    SPEED_FILE.parent.mkdir(parents=True, exist_ok=True)
+    write_text(SPEED_FILE, json.dumps(speeds, indent=2) + "\n")
+
+
+def speed_factor(step=None):
+    """(this machine's time / the reference's, how it is known) from runs/speed.json: the step's
+    own measured ratio where it ran here before, else the AdaIN step's."""
+    speeds = read_speeds()
+    if step in speeds.get("step_time_ratio", {}):
+        ratio = speeds["step_time_ratio"][step]
+        return ratio, f"this step took {ratio:.2f}x that here before"
+    if "adain_step_4x128" in speeds:
+        measured = speeds["adain_step_4x128"]
         return measured / REFERENCE_ADAIN_STEP, f"this machine ({measured:.2f} s per AdaIN step)"
-    except (OSError, ValueError, KeyError):
-        return 1.0, (f"the reference machine ({REFERENCE_ADAIN_STEP} s per AdaIN step; run "
-                     "`python -m adain.bench --train 4x128` once to scale the times to yours)")
+    return 1.0, (f"the reference machine ({REFERENCE_ADAIN_STEP} s per AdaIN step; run "
+                 "`python -m adain.bench --train 4x128` once to scale the times to yours)")
 
 
 def done(output):
@@ -183,32 +207,38 @@ def collect(step, profile, root="."):
 def run_profile(profile, steps, dry_run=False, overwrite=False, root="."):
     """Run (or with dry_run, print) the steps' commands, skipping finished ones; `overwrite` reruns
     them all, each trainer moving its finished run folder aside to <name>.old-<time>."""
-    factor, basis = speed_factor()
     plans = {step: step_plan(step, profile, root) for step in steps}
+    factors = {step: speed_factor(step) for step in steps}
     if not overwrite and all(done(output) for commands, _, _ in plans.values()
                              for _, output in commands):
         print(f"== profile --{profile} is finished: its results are in "
               f"{Path(root) / 'results' / profile}/ (summary.md lists them); add --overwrite to "
               "run it again (finished runs are moved aside, not deleted)")
         return
-    total = sum(seconds for _, seconds, _ in plans.values()) * factor
+    total = sum(plans[step][1] * factors[step][0] for step in steps)
     print(f"== profile --{profile}: {len(steps)} step(s), about {hours(total)} in all "
-          f"(estimated for {basis})")
+          f"(estimated for {speed_factor()[1]})")
     if profile == "quick":
         print("== QUICK profile: a smoke run; its results do not meet the assignment's settings "
               "(use --cpu for those)")
     for step in steps:
         # planned again just before running: the adain step may have left a decoder for gatys
         commands, seconds, how = plans[step] if dry_run else step_plan(step, profile, root)
-        print(f"== step {step} ({profile}): about {hours(seconds * factor)} (reference machine: {how})")
+        factor, basis = factors[step]
+        scaled = f"; {basis}" if basis.startswith("this step") else ""
+        print(f"== step {step} ({profile}): about {hours(seconds * factor)} (reference machine: "
+              f"{how}{scaled})")
         start = time.time()
+        timed_whole = True  # no command skipped or continued: the wall time is the step's own
         for argv, output in commands:
             if overwrite and not Path(output).suffix:
                 argv = [*argv, "--overwrite"]
             line = "python -m " + shlex.join(map(str, argv))
             if not overwrite and done(output):
                 print(f"   done already ({output}): {line}")
+                timed_whole = False
                 continue
+            timed_whole = timed_whole and (overwrite or not Path(output).exists())
             print(f"   {line}", flush=True)
             if not dry_run:
                 subprocess.run([sys.executable, "-m", *map(str, argv)], check=True, cwd=root)
@@ -219,6 +249,8 @@ def run_profile(profile, steps, dry_run=False, overwrite=False, root="."):
                                           "commands": [shlex.join(map(str, a)) for a, _ in commands]},
                                          indent=2) + "\n")
             print(f"== step {step} done in {time.time() - start:.0f} s")
+            if timed_whole:
+                record_speed(step_time_ratio={step: round((time.time() - start) / seconds, 3)})
     if not dry_run:
         subprocess.run([sys.executable, "-m", "common.summary", Path(root) / "results" / profile,
                         "--profile", profile], check=True, cwd=root)

@@ -130,6 +130,29 @@ def test_estimates_scale_with_this_machines_bench(tmp_path, monkeypatch, capsys)
     assert minutes[1] == pytest.approx(2 * minutes[0], abs=1)  # 0.7 s / 0.35 s
 
 
+def test_a_step_run_whole_times_its_own_estimates_afterwards(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(profiles, "SPEED_FILE", tmp_path / "speed.json")
+    (tmp_path / "speed.json").write_text(json.dumps({"adain_step_4x128": 0.7}))  # 2x the reference
+    clock, reference = [1000.0], profiles.step_plan("ae_mnist", "cpu")[1]
+
+    def fake_run(argv, **kwargs):  # each command takes half the reference time, finishing its run
+        clock[0] += reference / 2
+        if argv[2] == "ae_mnist.compare_l2":
+            folder = tmp_path / "runs/ae_mnist/cpu"
+            folder.mkdir(parents=True)
+            (folder / "run.json").write_text(json.dumps({"finished": True}))
+    monkeypatch.setattr(profiles.subprocess, "run", fake_run)
+    monkeypatch.setattr(profiles.time, "time", lambda: clock[0])
+    profiles.run_profile("cpu", ["ae_mnist"], root=tmp_path)
+    speeds = json.loads((tmp_path / "speed.json").read_text())
+    assert speeds == {"adain_step_4x128": 0.7, "step_time_ratio": {"ae_mnist": 0.5}}
+    capsys.readouterr()
+    profiles.run_profile("quick", ["ae_mnist", "vae_mnist"], dry_run=True, root=tmp_path)
+    out = capsys.readouterr().out
+    ae_line, vae_line = (line for line in out.splitlines() if line.startswith("== step"))
+    assert "this step took 0.50x that here before" in ae_line and "took" not in vae_line
+
+
 def test_settings_reach_metrics_and_figures(tmp_path):
     import argparse
 
