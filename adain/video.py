@@ -61,7 +61,8 @@ def stylize_video(model, source, styles, out, alpha=1.0, content_size=512, audio
             content = frame.astype(np.float32) / 255.0
             if content_size:
                 content = resize_short_side(content, content_size)
-            image = even((stylize(model, content, styles, alpha) * 255 + 0.5).astype(np.uint8))
+            stylised = even(stylize(model, content, styles, alpha))
+            image = (stylised * 255 + 0.5).astype(np.uint8)
             if writer is None:  # the size is known once the first frame is stylised
                 writer = imageio_ffmpeg.write_frames(
                     str(temporary), (image.shape[1], image.shape[0]), fps=fps, codec="libx264",
@@ -70,7 +71,7 @@ def stylize_video(model, source, styles, out, alpha=1.0, content_size=512, audio
                 writer.send(None)
             writer.send(np.ascontiguousarray(image))
             if count in shown:
-                strip.append((count, even(content), image))
+                strip.append((count, even(content), stylised))  # image_grid takes [0, 1]
             count += 1
             if bar is not None:
                 bar.update(count)

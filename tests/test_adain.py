@@ -253,10 +253,13 @@ def test_stylize_with_a_mask_writes_the_mask_figure(data, tmp_path):
                                str(tmp_path / "mask.png"), "--out", str(tmp_path / "x")])
 
 
-def test_a_video_is_stylised_frame_by_frame_at_its_rate(tmp_path):
+def test_a_video_is_stylised_frame_by_frame_at_its_rate(tmp_path, monkeypatch):
     import imageio_ffmpeg
 
+    from adain import video
     from adain.video import frames, stylize_video
+    grids, draw = [], video.image_grid
+    monkeypatch.setattr(video, "image_grid", lambda rows, *a, **k: grids.append(rows) or draw(rows, *a, **k))
     source = tmp_path / "clip.mp4"  # 10 seconds of 256x256 at 3 frames per second
     writer = imageio_ffmpeg.write_frames(str(source), (256, 256), fps=3, macro_block_size=1,
                                          ffmpeg_log_level="error")
@@ -272,8 +275,14 @@ def test_a_video_is_stylised_frame_by_frame_at_its_rate(tmp_path):
                                progress=False)
     meta, stream = frames(tmp_path / "out.mp4")
     assert count == 30 and fps == 3 and meta["fps"] == 3 and meta["size"] == (64, 64)
-    assert sum(1 for _ in stream) == 30
-    assert Image.open(tmp_path / "out.png").size[0] > 0  # five frames, input above output
+    written = list(stream)
+    assert len(written) == 30
+    # the strip: five frames, input above output, each as written to the video (H.264 aside)
+    inputs, outputs = grids[0]
+    assert len(inputs) == len(outputs) == 5 and (tmp_path / "out.png").exists()
+    for index, shown in zip(np.linspace(0, 29, 5).round().astype(int), outputs):
+        assert shown.dtype == np.float32 and 0 <= shown.min() and shown.max() <= 1
+        assert np.abs(shown - written[index] / 255.0).mean() < 0.03
 
 
 def test_a_batch_of_same_size_contents_stylises_as_one_by_one():
