@@ -26,6 +26,22 @@ from gan_dogs.callbacks import GANMonitor
 from gan_dogs.model import GAN, build_discriminator, build_generator, upsamplings
 
 
+TECHNIQUES = ("augment", "hinge", "ttur", "ema")  # in the order gan_dogs.ablation adds them
+
+
+def architecture(text):
+    """--arch: 'dcgan', 'recipe' (dcgan with every technique) or 'dcgan+T1+T2...'."""
+    base, *added = text.split("+")
+    if text != "recipe" and (base != "dcgan" or not set(added) <= set(TECHNIQUES)):
+        raise argparse.ArgumentTypeError(f"'{text}' is not dcgan, recipe or dcgan+ some of "
+                                         f"{', '.join(TECHNIQUES)}")
+    return text
+
+
+def techniques(arch):
+    return set(TECHNIQUES) if arch == "recipe" else set(arch.split("+")[1:])
+
+
 def image_size(text):
     value = int(text)
     upsamplings(value)
@@ -54,15 +70,17 @@ def parse_args(argv=None):
     parser.add_argument("--batch-size", type=positive(int), default=64, help="images per training step")
     parser.add_argument("--image-size", type=image_size, default=64,
                         help="side of the square training images, a power of two >= 16")
-    parser.add_argument("--arch", choices=["dcgan", "recipe"], default="dcgan",
+    parser.add_argument("--arch", type=architecture, default="dcgan",
                         help="dcgan: the DCGAN baseline (binary cross-entropy, Adam beta_1 0.5); "
-                             "recipe: for few images, DiffAugment on real and generated images, a "
-                             "spectrally normalised discriminator with the hinge loss, two "
-                             "time-scale learning rates (discriminator 4x) and an EMA generator "
-                             "(decay 0.999) that the samples come from")
+                             "recipe: for few images, all of augment (DiffAugment on real and "
+                             "generated images), hinge (a spectrally normalised discriminator with "
+                             "the hinge loss, Adam betas 0/0.9), ttur (two time-scale learning "
+                             "rates: discriminator 4x) and ema (samples from an exponential moving "
+                             "average of the generator, decay 0.999); or dcgan+T1+T2... with some "
+                             "of them (gan_dogs.ablation)")
     parser.add_argument("--learning-rate", type=positive(float), default=None,
-                        help="the generator's Adam learning rate (default: 2e-4 for dcgan, whose "
-                             "discriminator uses the same; 1e-4 for recipe, discriminator 4e-4)")
+                        help="the generator's Adam learning rate (default: 2e-4, the discriminator "
+                             "the same; with ttur 1e-4, the discriminator 4e-4)")
     parser.add_argument("--limit", type=positive(int), default=None,
                         help="read only N random photos of the folder (quick runs)")
     parser.add_argument("--val-fraction", type=finite(float), default=0.1,
@@ -95,15 +113,17 @@ def train(args, settings):
     print(f"training on {len(x_train)} photos of {args.image_size}x{args.image_size}")
 
     latents = np.random.default_rng(args.seed).standard_normal((10, args.latent_dim)).astype("float32")
-    recipe = args.arch == "recipe"
-    g_rate = args.learning_rate or (1e-4 if recipe else 2e-4)
-    d_rate = 4 * g_rate if recipe else g_rate  # two time-scale update rule (Heusel et al. 2017)
-    betas = dict(beta_1=0.0, beta_2=0.9) if recipe else dict(beta_1=0.5)  # SN-GAN's; DCGAN's
+    used = techniques(args.arch)
+    g_rate = args.learning_rate or (1e-4 if "ttur" in used else 2e-4)
+    d_rate = 4 * g_rate if "ttur" in used else g_rate  # two time-scale update rule (Heusel et al. 2017)
+    hinge = "hinge" in used
+    betas = dict(beta_1=0.0, beta_2=0.9) if hinge else dict(beta_1=0.5)  # SN-GAN's; DCGAN's
     with training_strategy().scope():
         generator = build_generator(args.latent_dim, args.image_size)
-        discriminator = build_discriminator(args.image_size, spectral_norm=recipe)
-        gan = GAN(discriminator, generator, args.latent_dim, seed=args.seed, augment=recipe,
-                  hinge=recipe, ema_decay=0.999 if recipe else None)
+        discriminator = build_discriminator(args.image_size, spectral_norm=hinge)
+        gan = GAN(discriminator, generator, args.latent_dim, seed=args.seed,
+                  augment="augment" in used, hinge=hinge,
+                  ema_decay=0.999 if "ema" in used else None)
         gan.compile(d_optimizer=keras.optimizers.Adam(d_rate, **betas),
                     g_optimizer=keras.optimizers.Adam(g_rate, **betas))
         gan(latents[:1])  # builds the GAN, which BackupAndRestore needs before fit
@@ -122,8 +142,8 @@ def train(args, settings):
     seconds = time.time() - start
     if history.history:
         loss_curves(read_history(run_dir / "history.csv"), run_dir / "loss.png",
-                    "GAN losses on dog photos (hinge)" if recipe else
-                    "DCGAN losses on dog photos (binary cross-entropy)",
+                    f"GAN losses on dog photos ({args.arch}, "
+                    f"{'hinge' if hinge else 'binary cross-entropy'})",
                     keys=["d_loss", "g_loss"])
     last = {k: v[-1] for k, v in history.history.items()}
     write_metrics(run_dir / "metrics.json", {

@@ -1,4 +1,5 @@
 """gan_dogs and common/fid.py: the FID formula, the TorchScript reader, the DCGAN, the CLIs."""
+import argparse
 import collections
 import io
 import json
@@ -227,6 +228,15 @@ def fake_dogs(data_dir=None, image_size=64, val_fraction=0.1, limit=None, seed=0
     return x[:72], x[72:]
 
 
+def fake_inception(weights_path=None, pretrained=True):
+    """A cheap stand-in for Inception: channel means and maxima at two scales."""
+    inputs = keras.Input((None, None, 3))
+    small = keras.layers.AveragePooling2D(4)(inputs)
+    stats = [keras.layers.GlobalAveragePooling2D()(t) for t in (inputs, small)]
+    stats += [keras.layers.GlobalMaxPooling2D()(small)]
+    return keras.Model(inputs, keras.layers.Concatenate()(stats)), "fake-test-features"
+
+
 def test_train_cli_writes_snapshots_checkpoints_and_stage_figure(tmp_path, monkeypatch,
                                                                 second_run_is_refused):
     monkeypatch.chdir(tmp_path)
@@ -244,13 +254,6 @@ def test_train_cli_writes_snapshots_checkpoints_and_stage_figure(tmp_path, monke
     assert json.loads((run / "metrics.json").read_text())["train_images"] == 72
     assert any((tmp_path / "logs/gan_dogs/t/one").rglob("events.out.tfevents.*"))
 
-    # evaluate: a cheap stand-in for Inception (channel means and spreads at two scales)
-    def fake_inception(weights_path=None, pretrained=True):
-        inputs = keras.Input((None, None, 3))
-        small = keras.layers.AveragePooling2D(4)(inputs)
-        stats = [keras.layers.GlobalAveragePooling2D()(t) for t in (inputs, small)]
-        stats += [keras.layers.GlobalMaxPooling2D()(small)]
-        return keras.Model(inputs, keras.layers.Concatenate()(stats)), "fake-test-features"
     monkeypatch.setattr(evaluate.data, "load_dogs", fake_dogs)
     monkeypatch.setattr(evaluate, "inception_model", fake_inception)
     fids = evaluate.main(["--run-name", "t/one", "--n-images", "12"])
@@ -341,3 +344,33 @@ def test_recipe_gan_trains_with_hinge_loss_and_an_ema_generator(tmp_path, monkey
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["arch"] == "recipe" and metrics["d_learning_rate"] == 4 * metrics["learning_rate"]
     assert "spectral_normalization" in (run / "model_summary.txt").read_text().lower()
+
+
+def test_ablation_adds_one_technique_per_run_and_tabulates_their_scores(tmp_path, monkeypatch):
+    from gan_dogs import ablation
+    assert ablation.ARCHS == ["dcgan", "dcgan+augment", "dcgan+augment+hinge",
+                              "dcgan+augment+hinge+ttur", "recipe"]
+    assert train.techniques("recipe") == {"augment", "hinge", "ttur", "ema"}
+    with pytest.raises(argparse.ArgumentTypeError):
+        train.architecture("dcgan+ema+dropout")
+    # two of the five runs (they take a while): hinge without ttur, and everything
+    monkeypatch.setattr(ablation, "ARCHS", ["dcgan+augment+hinge", "recipe"])
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(train.data, "load_dogs", fake_dogs)
+    monkeypatch.setattr(evaluate.data, "load_dogs", fake_dogs)
+    monkeypatch.setattr(evaluate, "inception_model", fake_inception)
+    argv = ["--run-name", "abl", "--epochs", "1", "--image-size", "16", "--batch-size", "16",
+            "--n-images", "12", "--n-reference", "40"]
+    table = ablation.main(argv).read_text()
+    runs = tmp_path / "runs/gan_dogs/abl"
+    for arch, ttur in (("dcgan+augment+hinge", False), ("recipe", True)):
+        metrics = json.loads((runs / arch / "metrics.json").read_text())
+        assert metrics["arch"] == arch and f"| {arch} | {metrics['fid_generated']:.1f} |" in table
+        assert (metrics["d_learning_rate"] == 4 * metrics["learning_rate"]) == ttur
+        assert "spectral_normalization" in (runs / arch / "model_summary.txt").read_text().lower()
+    assert (runs / "recipe" / "generator_raw.keras").exists()  # only the EMA run keeps both
+    assert not (runs / "dcgan+augment+hinge" / "generator_raw.keras").exists()
+    assert sum(line.startswith("| ") for line in table.splitlines()) == 4  # head, 2 runs, floor
+    monkeypatch.setattr(train, "main", lambda argv: pytest.fail("a finished run was trained again"))
+    monkeypatch.setattr(evaluate, "main", lambda argv: pytest.fail("a scored run was scored again"))
+    assert ablation.main(argv).read_text() == table
