@@ -1,5 +1,5 @@
 """Run by tests/test_backends.py under KERAS_BACKEND=tensorflow, then =torch: the same AdaIN
-weights and batch as written by the test, three train steps, and one stylisation; VAE and GAN
+weights and batch as written by the test, twenty train steps, and one stylisation; VAE and GAN
 one short fit each, then one epoch of train steps from the weights the TensorFlow run saved, with
 every random number drawn by NumPy (the backends' generators differ) and Dropout off. Prints
 RESULTS <json> for the test to compare across backends."""
@@ -25,7 +25,7 @@ model = AdaINModel(encoder=encoder, decoder=decoder)
 stylised = np.asarray(keras.ops.convert_to_numpy(model((data["content"][:1], data["style"][:1]))))
 model.compile(optimizer=keras.optimizers.Adam(1e-4))
 losses = [float(keras.ops.convert_to_numpy(model.train_step((data["content"], data["style"]))["loss"]))
-          for _ in range(3)]
+          for _ in range(20)]
 
 rng = np.random.default_rng(0)
 x = np.zeros((64, 28, 28, 1), "float32")  # 'digit' d: a bar at rows 2d+4..2d+6, learnable
