@@ -48,12 +48,12 @@ def gradient_function(loss_fn):
         import tensorflow as tf
 
         @tf.function
-        def with_gradient(x):
+        def traced(x):
             with tf.GradientTape() as tape:
                 tape.watch(x)
                 results = loss_fn(x)
             return (*results, tape.gradient(results[0], x))
-        return lambda x: with_gradient(tf.convert_to_tensor(x))
+        return lambda x: traced(tf.convert_to_tensor(x))
     if backend == "torch":
         import torch
 
