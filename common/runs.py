@@ -14,8 +14,6 @@ import os
 import time
 from pathlib import Path
 
-import numpy as np
-
 from common.cli import UserError
 
 RUN_FILE = "run.json"  # in every run folder: the command, its settings, and whether it finished
@@ -185,6 +183,10 @@ def save_model_summary(path, *models):
 
 
 def _jsonable(value):
+    # NumPy imported here, not at the top: common.profiles writes through this module and must run
+    # on the standard library alone (./run_all.sh --dry-run before .venv exists)
+    import numpy as np
+
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

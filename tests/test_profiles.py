@@ -2,6 +2,7 @@
 import importlib
 import json
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -93,6 +94,17 @@ def test_dry_run_lists_every_step_with_an_estimate_and_runs_nothing():
     alias = subprocess.run(["bash", str(ROOT / "run_all.sh"), "--dry-run", "--full", "--only", "adain"],
                            capture_output=True, text=True, timeout=60)
     assert "--batch-size 8 --image-size 256" in alias.stdout and "== step gatys" not in alias.stdout
+
+
+def test_dry_run_needs_only_the_standard_library():
+    """./run_all.sh --dry-run answers before .venv exists: common.profiles and what it imports
+    must not need NumPy (or anything else outside the standard library)."""
+    code = ("import sys; sys.modules['numpy'] = None; from common import profiles; "
+            "profiles.main(['--profile', 'cpu', '--dry-run'])")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "== step gatys (cpu): about " in result.stdout
 
 
 def test_finished_runs_are_skipped_and_a_finished_profile_says_so(tmp_path, capsys):
