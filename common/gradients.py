@@ -24,19 +24,16 @@ def descend(optimizer, variables, loss_fn):
             results = loss_fn()
         gradients = tape.gradient(results[0], variables)
     elif backend == "torch":
-        import torch
         for variable in variables:
             variable.value.grad = None
         results = loss_fn()
         results[0].backward()
         gradients = [variable.value.grad for variable in variables]
-        with torch.no_grad():
-            optimizer.apply(gradients, variables)
-        return results
     else:
         raise NotImplementedError(f"the custom train steps support the tensorflow and torch "
                                   f"backends, not {backend}")
-    optimizer.apply(gradients, variables)
+    with no_gradients():  # torch must not record the update itself
+        optimizer.apply(gradients, variables)
     return results
 
 
