@@ -7,6 +7,7 @@ over phi_i = relu1_1, relu2_1, relu3_1, relu4_1 (assignment 3, question 2). As i
 reference, each norm is a mean squared error (nn.MSELoss), so the loss does not grow with the image size.
 """
 import warnings
+from pathlib import Path
 
 import keras
 from keras import layers, ops
@@ -57,7 +58,7 @@ def native_bfloat16():
         details = tf.config.experimental.get_device_details(tf.config.list_physical_devices("GPU")[0])
         return details.get("compute_capability", (0, 0))[0] >= 8
     try:
-        flags = open("/proc/cpuinfo").read()
+        flags = Path("/proc/cpuinfo").read_text()
     except OSError:
         flags = ""
     return "avx512_bf16" in flags or "amx_bf16" in flags
@@ -178,7 +179,6 @@ class AdaINModel(keras.Model):
 
 def load_decoder(path):
     """A decoder with the weights of `path` (a decoder_*.weights.h5); UserError if unusable."""
-    from pathlib import Path
 
     from common.cli import UserError, existing_file
 
@@ -198,7 +198,6 @@ def load_decoder(path):
 
 def newest_decoder(root="runs/adain"):
     """The most recently written decoder_final.weights.h5 under `root` (any run), or None."""
-    from pathlib import Path
 
     found = sorted(Path(root).glob("**/decoder_final.weights.h5"), key=lambda p: p.stat().st_mtime)
     return found[-1] if found else None

@@ -5,6 +5,7 @@ All with random VGG weights (pretrained=False) and tiny images, so nothing is do
 import csv
 import json
 import warnings
+from types import SimpleNamespace
 
 import keras
 import numpy as np
@@ -64,6 +65,20 @@ def test_alpha_zero_gives_content_features_and_interpolation():
     t = np.asarray(model.transfer_features(content, style))
     both = np.asarray(model.transfer_features(content, [style, style], interp_weights=[1, 3]))
     np.testing.assert_allclose(both, t, rtol=1e-4, atol=1e-4)  # mixing a style with itself changes nothing
+
+
+def test_auto_precision_follows_the_cpu_flags(monkeypatch):
+    monkeypatch.setattr(adain.model, "gpu_count", lambda: 0)
+    try:
+        for flags, expected in (("fpu avx2 avx512_bf16 fma", "mixed_bfloat16"),
+                                ("fpu avx2 fma", "float32")):
+            # Path("/proc/cpuinfo").read_text() gives these flags
+            monkeypatch.setattr(adain.model, "Path",
+                                lambda path, text=flags: SimpleNamespace(read_text=lambda: text))
+            assert adain.model.choose_precision("auto") == expected
+            assert keras.mixed_precision.global_policy().name == expected
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
 
 
 def test_bfloat16_train_steps_match_float32_on_this_backend():
