@@ -49,7 +49,9 @@ def add_figure(document, path, caption, number):
     with Image.open(path) as image:
         width_cm = min(MAX_FIGURE_WIDTH_CM, image.width / 150 * 2.54)  # figures are 150 dpi
     document.add_picture(str(path), width=Cm(width_cm))
-    document.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
+    picture = document.paragraphs[-1]
+    picture.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    picture.paragraph_format.keep_with_next = True  # no caption alone at the top of a page
     document.add_paragraph(f"图 {number}  {caption}", style="Caption").alignment = \
         WD_ALIGN_PARAGRAPH.CENTER
 
@@ -62,8 +64,9 @@ def markdown_rows(text):
 
 
 def add_table(document, path, caption, number):
-    document.add_paragraph(f"表 {number}  {caption}", style="Caption").alignment = \
-        WD_ALIGN_PARAGRAPH.CENTER
+    title = document.add_paragraph(f"表 {number}  {caption}", style="Caption")
+    title.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    title.paragraph_format.keep_with_next = True  # the caption goes where its table goes
     rows = markdown_rows(Path(path).read_text())
     table = document.add_table(rows=len(rows), cols=max(len(row) for row in rows))
     table.style = "Table Grid"

@@ -66,6 +66,11 @@ def test_each_report_has_every_part_figure_table_and_placeholder(tmp_path, monke
     n_figures = sum(len(part.figures) + len(part.code) for part in parts)
     assert len(document.inline_shapes) == n_figures
     assert len(document.tables) == sum(len(part.tables) for part in parts)
+    # a figure keeps to its caption, a table caption to its table (never split by a page break)
+    pictures = [p for p in document.paragraphs if p._p.xpath(".//pic:pic")]
+    table_captions = [p for p in document.paragraphs if p.text.startswith("表 ")]
+    assert len(pictures) == n_figures and len(table_captions) == len(document.tables)
+    assert all(p.paragraph_format.keep_with_next for p in pictures + table_captions)
     placeholders = [p for p in document.paragraphs if p.text.startswith(PLACEHOLDER)]
     assert len(placeholders) == sum(part.analysis for part in parts)
     assert placeholders[0].runs[0].font.highlight_color is not None
