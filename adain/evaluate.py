@@ -81,7 +81,10 @@ def main(argv=None):
                                 args.style_dir or data / "adain_examples" / "style",
                                 args.pairs, args.size, args.seed)
 
+    import keras
+
     from adain.model import AdaINModel, load_decoder
+    from common.gradients import no_gradients
 
     model = AdaINModel(style_weight=style_weight)
     candidates = {"trained decoder": load_decoder(decoder_path),
@@ -94,8 +97,9 @@ def main(argv=None):
             c, s = content[i:i + 4], style[i:i + 4]
             if decoder is not None:
                 model.decoder = decoder
-            losses = model.compute_losses(c, s, output=c if decoder is None else None)
-            totals += len(c) * np.array([float(v) for v in losses])
+            with no_gradients():
+                losses = model.compute_losses(c, s, output=c if decoder is None else None)
+            totals += len(c) * np.array([float(keras.ops.convert_to_numpy(v)) for v in losses])
         total, content_loss, style_loss = totals / len(content)
         results[name] = {"content_loss": content_loss, "style_loss": style_loss, "total_loss": total}
         print(f"{name}: content {content_loss:.4g}, style {style_loss:.4g}, total {total:.4g}")

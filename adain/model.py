@@ -25,7 +25,11 @@ DECODER_PLAN = (256, "up", 256, 256, 256, 128, "up", 128, 64, "up", 64, 3)
 # shrinks activations layer by layer, so the untrained decoder outputs near-zero images. Keras's
 # glorot_uniform keeps the scale of the relu4_1 features (hundreds with the Caffe VGG19), giving
 # outputs in the hundreds and first losses around 1e12 that Adam at 1e-4 takes long to undo.
-TORCH_CONV_INIT = keras.initializers.VarianceScaling(1.0 / 3.0, mode="fan_in", distribution="uniform")
+# A new initializer per layer: an unseeded Keras initializer draws its seed once, when it is
+# made, so one shared module-level instance gave every conv of the same shape the same weights
+# and ignored keras.utils.set_random_seed (made at import, before any seed is set).
+def torch_conv_init():
+    return keras.initializers.VarianceScaling(1.0 / 3.0, mode="fan_in", distribution="uniform")
 
 
 def build_decoder(name="decoder"):
@@ -43,7 +47,7 @@ def build_decoder(name="decoder"):
         x = ReflectionPadding2D(1)(x)
         # the last layer gives the image in float32 even under a mixed-precision policy
         x = layers.Conv2D(item, 3, activation=None if last else "relu", name=f"conv{n_conv}",
-                          kernel_initializer=TORCH_CONV_INIT, dtype="float32" if last else None)(x)
+                          kernel_initializer=torch_conv_init(), dtype="float32" if last else None)(x)
     return keras.Model(inputs, x, name=name)
 
 

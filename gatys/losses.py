@@ -27,7 +27,7 @@ def gram_matrix(F, normalize=True):
 def style_loss(features, targets, weights):
     """sum_l w_l * sum((G_l - A_l)^2): Gram matrices G_l of the generated image's features
     against the style image's Gram matrices A_l (`targets`), one weight per layer."""
-    return sum(w * ops.sum(ops.square(gram_matrix(F) - A))
+    return sum(w * ops.sum(ops.square(ops.subtract(gram_matrix(F), A)))
                for F, A, w in zip(features, targets, weights))
 
 
