@@ -115,27 +115,33 @@ class AdaINModel(keras.Model):
         return [ops.cast(f, "float32") for f in self.encoder(images)]
 
     def transfer_features(self, content, styles, alpha=1.0, interp_weights=None, regions=None):
-        """t = alpha * sum_k w_k AdaIN(f(c), f(s_k)) + (1 - alpha) * f(c)  (paper eq. 12 and 13).
+        """t for content and style images (one style batch, or a list of them to mix): see
+        mix_features."""
+        if not isinstance(styles, (list, tuple)):
+            styles = [styles]
+        return self.mix_features(self.encode(content)[-1], [self.encode(s)[-1] for s in styles],
+                                 alpha, interp_weights, regions)
+
+    def mix_features(self, content_feat, style_feats, alpha=1.0, interp_weights=None, regions=None):
+        """t = alpha * sum_k w_k AdaIN(f(c), f(s_k)) + (1 - alpha) * f(c)  (paper eq. 12 and 13),
+        from relu4_1 features: a style encoded once serves any number of contents and alphas.
         With `regions` (B, H, W, 1) in [0, 1] and two styles: the first style where it is white,
         the second where it is black, each by masked_adain (spatial control, section 7.4). (Not
         named `mask`: Keras gives a call's `mask` argument a meaning of its own.)"""
-        if not isinstance(styles, (list, tuple)):
-            styles = [styles]
-        content_feat = self.encode(content)[-1]
         if regions is not None:
-            if len(styles) != 2:
-                raise ValueError(f"a region mask needs two styles, got {len(styles)}")
+            if len(style_feats) != 2:
+                raise ValueError(f"a region mask needs two styles, got {len(style_feats)}")
             size = ops.shape(content_feat)[1:3]
             foreground = ops.cast(ops.image.resize(regions, size) > 0.5, "float32")
-            t = sum(masked_adain(content_feat, self.encode(s)[-1], region)
-                    for s, region in zip(styles, (foreground, 1.0 - foreground)))
+            t = sum(masked_adain(content_feat, style_feat, region)
+                    for style_feat, region in zip(style_feats, (foreground, 1.0 - foreground)))
             return alpha * t + (1.0 - alpha) * content_feat
-        weights = interp_weights or [1.0] * len(styles)
-        if len(weights) != len(styles):
-            raise ValueError(f"{len(weights)} interpolation weights for {len(styles)} styles")
+        weights = interp_weights or [1.0] * len(style_feats)
+        if len(weights) != len(style_feats):
+            raise ValueError(f"{len(weights)} interpolation weights for {len(style_feats)} styles")
         total = float(sum(weights))
-        t = sum((w / total) * self.adain([content_feat, self.encode(s)[-1]])
-                for w, s in zip(weights, styles))
+        t = sum((w / total) * self.adain([content_feat, style_feat])
+                for w, style_feat in zip(weights, style_feats))
         return alpha * t + (1.0 - alpha) * content_feat
 
     def call(self, inputs, alpha=1.0, interp_weights=None, regions=None):

@@ -47,8 +47,9 @@ def stylize_video(model, source, styles, out, alpha=1.0, content_size=512, audio
     import imageio_ffmpeg
     import keras
 
-    from adain.stylize import stylize
+    from adain.stylize import encode_styles, stylize_batch
 
+    style_feats = encode_styles(model, styles)
     meta, stream = frames(source)
     fps = meta["fps"]
     expected = int(round(meta.get("duration", 0) * fps)) or None
@@ -61,7 +62,7 @@ def stylize_video(model, source, styles, out, alpha=1.0, content_size=512, audio
             content = frame.astype(np.float32) / 255.0
             if content_size:
                 content = resize_short_side(content, content_size)
-            stylised = even(stylize(model, content, styles, alpha))
+            stylised = even(stylize_batch(model, content[None], style_feats, [alpha])[0][0])
             image = (stylised * 255 + 0.5).astype(np.uint8)
             if writer is None:  # the size is known once the first frame is stylised
                 writer = imageio_ffmpeg.write_frames(

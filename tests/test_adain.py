@@ -341,12 +341,19 @@ def test_a_video_is_stylised_frame_by_frame_at_its_rate(tmp_path, monkeypatch):
 
 
 def test_a_batch_of_same_size_contents_stylises_as_one_by_one():
-    from adain.stylize import same_size_batches, stylize, stylize_batch
+    from adain.stylize import encode_styles, same_size_batches, stylize, stylize_batch
     rng = np.random.default_rng(0)
     model = AdaINModel(encoder=vgg19_features(ADAIN_LAYERS, pretrained=False), decoder=build_decoder())
     contents, style = rng.random((3, 32, 40, 3)).astype("float32"), rng.random((24, 24, 3)).astype("float32")
-    batch = stylize_batch(model, contents, [style], alpha=0.6)
-    for content, output in zip(contents, batch):
-        np.testing.assert_allclose(output, stylize(model, content, [style], alpha=0.6), atol=1e-4)
+    # the style encoded once, the contents once for both alphas
+    batches = stylize_batch(model, contents, encode_styles(model, [style]), alphas=[0.6, 1.0])
+    for alpha, batch in zip([0.6, 1.0], batches):
+        for content, output in zip(contents, batch):
+            np.testing.assert_allclose(output, stylize(model, content, [style], alpha=alpha), atol=1e-4)
+    assert not np.allclose(batches[0], batches[1])
     items = [("a", contents[0]), ("b", rng.random((16, 16, 3))), ("c", contents[1]), ("d", contents[2])]
     assert [[name for name, _ in b] for b in same_size_batches(items, size=2)] == [["a", "c"], ["d"], ["b"]]
+    # by default a batch holds up to a megapixel: four 512x512 images, eight (at most) of 256x256
+    big = [(i, np.zeros((512, 512, 3), "float32")) for i in range(9)] + \
+        [(i, np.zeros((256, 200, 3), "float32")) for i in range(9, 18)]
+    assert [len(b) for b in same_size_batches(big)] == [4, 4, 1, 8, 1]
