@@ -31,7 +31,8 @@ def parse_args(argv):
     p.add_argument("--repeats", type=positive(int), default=3, help="timed repetitions (after a warm-up)")
     add_precision_argument(p)
     p.add_argument("--folder", type=non_negative(int), default=0,
-                   help="also stylise this many --stylize-size images one by one and in batches")
+                   help="also stylise this many --stylize-size images one model call each, then as "
+                        "adain.stylize does a folder")
     p.add_argument("--video", type=positive_int_list, default=None, metavar="S1,S2",
                    help="also stylise synthetic videos of these lengths in seconds (each in its "
                         "own process, for its peak memory)")
@@ -58,24 +59,27 @@ class BatchTimer(keras.callbacks.Callback):
 
 
 def folder_throughput(model, n, size, rng):
-    """Images per second for n same-size images: one forward pass each, and adain.stylize's
-    batches."""
-    from adain.stylize import encode_styles, same_size_batches, stylize, stylize_batch
+    """Images per second for n same-size images: one model call each (content and style, as a
+    plain loop over the images would do), and as adain.stylize does a folder (the style encoded
+    once, compiled forward passes, batches of about a megapixel)."""
+    from adain.stylize import encode_styles, same_size_batches, stylize_batch
+    from common.gradients import no_gradients
 
     images = rng.random((n, size, size, 3), dtype=np.float32)
-    style = images[0]
-    stylize_batch(model, images[:2], encode_styles(model, [style]))  # warm-up
+    style = images[:1]
+    stylize_batch(model, images[:2], encode_styles(model, style))  # warm-up
     start = time.perf_counter()
-    for image in images:  # the one-image path: each call encodes the style again
-        stylize(model, image, [style])
+    with no_gradients():
+        for image in images:
+            keras.ops.convert_to_numpy(model((image[None], style)))
     one_by_one = n / (time.perf_counter() - start)
     start = time.perf_counter()
-    style_feats = encode_styles(model, [style])
+    style_feats = encode_styles(model, style)
     for batch in same_size_batches(list(enumerate(images))):
         stylize_batch(model, np.stack([image for _, image in batch]), style_feats)
     batched = n / (time.perf_counter() - start)
-    print(f"{n} images at {size}x{size}: {one_by_one:.2f} images/s one by one, {batched:.2f} "
-          f"batched ({batched / one_by_one:.2f}x)")
+    print(f"{n} images at {size}x{size}: {one_by_one:.2f} images/s one model call each, "
+          f"{batched:.2f} as adain.stylize does a folder ({batched / one_by_one:.2f}x)")
     return {"images": n, "size": size, "one_by_one_images_per_second": round(one_by_one, 3),
             "batched_images_per_second": round(batched, 3)}
 

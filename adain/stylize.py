@@ -8,6 +8,7 @@ Every content x style (or the mix of all styles with --interp-weights) x alpha i
 """
 import argparse
 import sys
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -73,12 +74,27 @@ def preserve_color(style, content):
     return np.clip(recoloured.reshape(style.shape), 0, 1).astype(np.float32)
 
 
+def _forward(model):
+    """The model's encoder and its decoder of mixed features as common.gradients inference
+    functions, made once per model (a graph on TensorFlow, traced per image size)."""
+    if model not in _FORWARD:
+        from common.gradients import inference_function
+        _FORWARD[model] = (
+            inference_function(lambda images: model.encode(images)[-1]),
+            inference_function(lambda content_feat, style_feats, alpha, regions, interp_weights:
+                               model.decoder(model.mix_features(content_feat, style_feats, alpha,
+                                                                interp_weights, regions))))
+    return _FORWARD[model]
+
+
+_FORWARD = weakref.WeakKeyDictionary()
+
+
 def encode_styles(model, styles):
     """Style images (H, W, 3) -> their relu4_1 features, encoded once for every content and alpha
     (a folder or a video encodes its style once, not once per image)."""
-    from common.gradients import no_gradients
-    with no_gradients():
-        return [model.encode(style[None])[-1] for style in styles]
+    encode, _ = _forward(model)
+    return [encode(style[None]) for style in styles]
 
 
 def stylize_batch(model, contents, style_feats, alphas=(1.0,), interp_weights=None, mask=None):
@@ -88,13 +104,13 @@ def stylize_batch(model, contents, style_feats, alphas=(1.0,), interp_weights=No
     black part."""
     from keras.ops import convert_to_numpy
 
-    from common.gradients import no_gradients
-    regions = None if mask is None else mask[None, :, :, None]
-    with no_gradients():
-        content_feat = model.encode(contents)[-1]
-        return [np.clip(convert_to_numpy(model.decoder(model.mix_features(
-                    content_feat, style_feats, alpha, interp_weights, regions))).astype(np.float32), 0, 1)
-                for alpha in alphas]
+    encode, decode = _forward(model)
+    regions = None if mask is None else mask[None, :, :, None].astype(np.float32)
+    weights = None if interp_weights is None else tuple(interp_weights)
+    content_feat = encode(contents)
+    return [np.clip(convert_to_numpy(decode(content_feat, style_feats, np.float32(alpha), regions,
+                                            weights)).astype(np.float32), 0, 1)
+            for alpha in alphas]
 
 
 def stylize(model, content, styles, alpha=1.0, interp_weights=None, mask=None):
