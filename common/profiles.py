@@ -98,6 +98,8 @@ def step_plan(step, profile, root="."):
         train = ["adain.train", "--run-name", run, "--steps", s["steps"], "--batch-size", s["batch"],
                  "--image-size", s["crop"], "--load-size", 2 * s["crop"]]
         per_step = SECONDS[f"adain_step_{s['batch']}x{s['crop']}"]
+        left = s["steps"] - run_record(runs).get("steps_done", 0)  # an interrupted run continues
+        steps = f"{left} of {s['steps']} steps left" if left < s["steps"] else f"{s['steps']} steps"
         return ([(train, runs),
                  (["adain.evaluate", "--run-name", run], runs / "eval.md"),
                  # part 3: two photos, one style; part 4: another style, alphas of an even ID
@@ -110,8 +112,8 @@ def step_plan(step, profile, root="."):
                    "--style", examples / "style" / "woman_with_hat_matisse.jpg",
                    "--alpha", "0.3,0.6,0.9"], runs / "part4" / "stylized.png"),
                  (["adain.bench", "--repeats", 2, "--out", runs / "bench.json"], runs / "bench.json")],
-                s["steps"] * per_step + SECONDS["adain_after_training"],
-                f"{s['steps']} steps x {per_step} s + {SECONDS['adain_after_training']} s evaluation")
+                left * per_step + SECONDS["adain_after_training"],
+                f"{steps} x {per_step} s + {SECONDS['adain_after_training']} s evaluation")
     if step == "ae_dogs":
         return ([(["ae_dogs.explore", "--run-name", run, "--epochs", s["epochs"]], runs)],
                 4 * s["epochs"] * SECONDS["ae_dogs_epoch_64"] + 60,
@@ -175,16 +177,19 @@ def speed_factor(step=None):
                  "`python -m adain.bench --train 4x128` once to scale the times to yours)")
 
 
+def run_record(folder):
+    """A run folder's run.json (common.runs.open_run), {} where there is none."""
+    try:
+        return json.loads((Path(folder) / "run.json").read_text())
+    except (OSError, ValueError):
+        return {}
+
+
 def done(output):
     """Has the command that writes `output` finished? A run folder says so in its run.json
-    (common.runs.open_run: an interrupted run's folder exists, unfinished); a file, by existing."""
+    (an interrupted run's folder exists, unfinished); a file, by existing."""
     output = Path(output)
-    if output.suffix:
-        return output.exists()
-    try:
-        return json.loads((output / "run.json").read_text()).get("finished", False)
-    except (OSError, ValueError):
-        return False
+    return output.exists() if output.suffix else run_record(output).get("finished", False)
 
 
 def hours(seconds):

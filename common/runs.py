@@ -149,11 +149,16 @@ def _discard_if_nothing_written(run_dir, log_dir):
             log_dir.rmdir()
 
 
+def update_run(run_dir, **fields):
+    """Add or change fields of the run's run.json (progress, say)."""
+    state = _state(Path(run_dir)) or {}
+    state.update(fields)
+    write_text(Path(run_dir) / RUN_FILE, json.dumps(state, indent=2) + "\n")
+
+
 def finish_run(run_dir):
     """Mark the run finished: from now on open_run refuses to write into it."""
-    state = _state(Path(run_dir)) or {}
-    state.update(finished=True, ended=time.strftime("%Y-%m-%d %H:%M:%S"))
-    write_text(Path(run_dir) / RUN_FILE, json.dumps(state, indent=2) + "\n")
+    update_run(run_dir, finished=True, ended=time.strftime("%Y-%m-%d %H:%M:%S"))
 
 
 def is_finished(run_dir):

@@ -182,6 +182,8 @@ def test_resume_continues_at_the_right_step_and_lr(data, tmp_path, monkeypatch, 
     monkeypatch.setattr(adain.callbacks.DecoderCheckpoints, "on_train_batch_end", original)
     backup = tmp_path / "runs/adain/r/backup"
     assert backup.is_dir()
+    # the progress ./run_all.sh --dry-run estimates the rest from: the one finished epoch
+    assert json.loads((tmp_path / "runs/adain/r/run.json").read_text())["steps_done"] == 3
     with pytest.raises(UserError, match=r"other settings \(lr_decay 0.5 -> 0.25\)"):
         train.main(args + ["--lr-decay", "0.25"])  # an unfinished run continues only as it began
     capsys.readouterr()
