@@ -8,7 +8,6 @@ Every content x style (or the mix of all styles with --interp-weights) x alpha i
 """
 import argparse
 import sys
-import weakref
 from pathlib import Path
 
 import numpy as np
@@ -77,17 +76,16 @@ def preserve_color(style, content):
 def _forward(model):
     """The model's encoder and its decoder of mixed features as common.gradients inference
     functions, made once per model (a graph on TensorFlow, traced per image size)."""
-    if model not in _FORWARD:
+    forward = model.__dict__.get("_stylize_forward")
+    if forward is None:
         from common.gradients import inference_function
-        _FORWARD[model] = (
-            inference_function(lambda images: model.encode(images)[-1]),
-            inference_function(lambda content_feat, style_feats, alpha, regions, interp_weights:
-                               model.decoder(model.mix_features(content_feat, style_feats, alpha,
-                                                                interp_weights, regions))))
-    return _FORWARD[model]
-
-
-_FORWARD = weakref.WeakKeyDictionary()
+        forward = (inference_function(lambda images: model.encode(images)[-1]),
+                   inference_function(lambda content_feat, style_feats, alpha, regions, weights:
+                                      model.decoder(model.mix_features(content_feat, style_feats,
+                                                                       alpha, weights, regions))))
+        # a plain attribute, past Keras's tracking: the functions are not part of the model
+        object.__setattr__(model, "_stylize_forward", forward)
+    return forward
 
 
 def encode_styles(model, styles):
