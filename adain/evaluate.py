@@ -1,6 +1,6 @@
 """Score a trained AdaIN decoder on held-out content x style pairs against two baselines.
 
-    python -m adain.evaluate --run runs/adain/quick
+    python -m adain.evaluate --run-name quick
 
 Mean content loss L_c and style loss L_s (the training losses) over --pairs random pairs from
 --content-dir x --style-dir (default: the pytorch-AdaIN example images, never used in training),
@@ -15,7 +15,7 @@ import numpy as np
 
 from adain.model import DEFAULT_STYLE_WEIGHT, newest_decoder
 from common.cli import (HelpFormatter, UserError, add_data_dir_argument, add_seed_argument,
-                        data_dir, positive, run_cli, set_seed)
+                        data_dir, positive, run_cli, run_name, set_seed)
 from common.images import center_crop, list_images, load_images, resize_short_side
 from common.runs import record_settings, write_metrics, write_text
 
@@ -23,7 +23,7 @@ from common.runs import record_settings, write_metrics, write_text
 def parse_args(argv):
     p = argparse.ArgumentParser(prog="python -m adain.evaluate", description=__doc__,
                                 formatter_class=HelpFormatter)
-    p.add_argument("--run-name", default=None,
+    p.add_argument("--run-name", type=run_name, default=None,
                    help="the training run to score, runs/adain/RUN_NAME/ (default: the newest run "
                         "with a decoder_final.weights.h5)")
     p.add_argument("--run", default=None, help=argparse.SUPPRESS)  # older spelling: the folder
@@ -44,7 +44,7 @@ def parse_args(argv):
 def newest_run():
     decoder = newest_decoder()
     if decoder is None:
-        raise UserError("no trained run under runs/adain/: pass --run or --decoder")
+        raise UserError("no trained run under runs/adain/: pass --run-name or --decoder")
     return decoder.parent
 
 

@@ -74,6 +74,18 @@ def existing_file(path, what):
     return path
 
 
+def run_name(text):
+    """argparse type: a run folder's name below runs/PACKAGE/, which may contain '/' but may not
+    leave that folder (an absolute path or '..' would write a run anywhere)."""
+    parts = Path(text).parts
+    if not parts or Path(text).is_absolute() or ".." in parts:
+        raise ValueError
+    return text
+
+
+run_name.__name__ = "run name (a relative folder name without '..')"
+
+
 def add_seed_argument(parser, what):
     """--seed, as every command has it; `what` says what it seeds."""
     parser.add_argument("--seed", type=seed, default=0, help=f"random seed of {what}")
@@ -98,7 +110,7 @@ def add_data_dir_argument(parser, holding):
 def add_run_arguments(parser, package, resume=True):
     """--run-name and --overwrite (and --resume), as every command that writes a run folder has
     them; common.runs.open_run applies them."""
-    parser.add_argument("--run-name", default=None,
+    parser.add_argument("--run-name", type=run_name, default=None,
                         help=f"run folder runs/{package}/RUN_NAME/ (may contain '/'); default: a "
                              "timestamp. A folder holding a finished run is never written into")
     parser.add_argument("--overwrite", action="store_true",

@@ -13,7 +13,8 @@ import argparse
 import json
 from pathlib import Path
 
-from common.cli import HelpFormatter, add_data_dir_argument, add_seed_argument, positive, run_cli
+from common.cli import (HelpFormatter, add_data_dir_argument, add_seed_argument, positive, run_cli,
+                        run_name)
 from common.profiles import done
 from common.runs import write_text
 from gan_dogs import evaluate, train
@@ -25,7 +26,7 @@ ARCHS = ["+".join(["dcgan", *TECHNIQUES[:n]]) for n in range(len(TECHNIQUES))] +
 def parse_args(argv=None):
     p = argparse.ArgumentParser(prog="python -m gan_dogs.ablation", description=__doc__,
                                 formatter_class=HelpFormatter)
-    p.add_argument("--run-name", required=True, help="folder runs/gan_dogs/RUN_NAME/ for the runs")
+    p.add_argument("--run-name", type=run_name, required=True, help="folder runs/gan_dogs/RUN_NAME/ for the runs")
     p.add_argument("--epochs", type=positive(int), default=12, help="training epochs of each run")
     p.add_argument("--image-size", type=train.image_size, default=32, help="side of the images")
     p.add_argument("--batch-size", type=positive(int), default=32, help="images per training step")

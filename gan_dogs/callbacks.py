@@ -35,6 +35,8 @@ class GANMonitor(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         epoch += 1
+        if self.model.ema_generator is not None:
+            self.model.refresh_ema_statistics()
         generator = self.model.ema_generator or self.model.generator  # the one samples come from
         save_model(generator, self.run_dir / "generator.keras")
         if self.model.ema_generator is not None:

@@ -1,4 +1,5 @@
-"""Train a DCGAN on dog photos (assignment 5, question 2 (1)).
+"""Train a GAN on dog photos (assignment 5, question 2 (1)): by default the DCGAN networks with the
+recipe for few images (`--arch`), `--arch dcgan` the plain DCGAN.
 
     python -m gan_dogs.train --epochs 50 --snapshot-epochs 10,30,50 --run-name full
 
@@ -70,14 +71,15 @@ def parse_args(argv=None):
     parser.add_argument("--batch-size", type=positive(int), default=64, help="images per training step")
     parser.add_argument("--image-size", type=image_size, default=64,
                         help="side of the square training images, a power of two >= 16")
-    parser.add_argument("--arch", type=architecture, default="dcgan",
-                        help="dcgan: the DCGAN baseline (binary cross-entropy, Adam beta_1 0.5); "
-                             "recipe: for few images, all of augment (DiffAugment on real and "
-                             "generated images), hinge (a spectrally normalised discriminator with "
-                             "the hinge loss, Adam betas 0/0.9), ttur (two time-scale learning "
-                             "rates: discriminator 4x) and ema (samples from an exponential moving "
-                             "average of the generator, decay 0.999); or dcgan+T1+T2... with some "
-                             "of them (gan_dogs.ablation)")
+    parser.add_argument("--arch", type=architecture, default="recipe",
+                        help="recipe: the DCGAN's networks trained for few images, with all of "
+                             "augment (DiffAugment on real and generated images), hinge (a "
+                             "spectrally normalised discriminator with the hinge loss, Adam betas "
+                             "0/0.9), ttur (two time-scale learning rates: discriminator 4x) and "
+                             "ema (samples from an exponential moving average of the generator, "
+                             "decay up to 0.999); dcgan: the DCGAN baseline (binary cross-entropy, "
+                             "Adam beta_1 0.5); or dcgan+T1+T2... with some of them "
+                             "(gan_dogs.ablation)")
     parser.add_argument("--learning-rate", type=positive(float), default=None,
                         help="the generator's Adam learning rate (default: 2e-4, the discriminator "
                              "the same; with ttur 1e-4, the discriminator 4e-4)")

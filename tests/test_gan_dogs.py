@@ -14,7 +14,8 @@ import pytest
 
 import common.fid as fid_module
 from common.cli import run_cli
-from common.fid import fid, fid_from_features, gaussian_stats, torchscript_constants
+from common.fid import (fid, fid_from_features, gaussian_stats, inception_features,
+                        torchscript_constants)
 from common.torch_files import read_torchscript
 from gan_dogs import evaluate, train
 from gan_dogs.model import GAN, build_discriminator, build_generator
@@ -206,6 +207,8 @@ def test_spectral_normalisation_keeps_each_kernel_at_largest_singular_value_one(
 def test_ema_generator_is_the_closed_form_average():
     decay, generator = 0.9, keras.Sequential([keras.Input((2,)), keras.layers.Dense(3)])
     gan = GAN(build_discriminator(16), generator, 2, ema_decay=decay)
+    gan.compile(keras.optimizers.Adam(), keras.optimizers.Adam())
+    gan.g_optimizer.iterations.assign(1000)  # past the warm-up: (1 + t) / (10 + t) > decay
     start = [w.copy() for w in generator.get_weights()]
     rng = np.random.default_rng(0)
     steps = [[rng.normal(size=w.shape).astype("float32") for w in start] for _ in range(5)]
@@ -218,6 +221,32 @@ def test_ema_generator_is_the_closed_form_average():
         closed_form = decay ** k * start[j] + sum((1 - decay) * decay ** (k - i) * steps[i - 1][j]
                                                   for i in range(1, k + 1))
         np.testing.assert_allclose(average, closed_form, rtol=1e-5, atol=1e-6)
+    # in the warm-up the decay is (1 + t) / (10 + t): 2/11 after the first generator step
+    gan.g_optimizer.iterations.assign(1)
+    before = gan.ema_generator.get_weights()
+    generator.set_weights(start)
+    gan._update_ema()
+    for average, old, new in zip(gan.ema_generator.get_weights(), before, start):
+        np.testing.assert_allclose(average, 2 / 11 * old + 9 / 11 * new, rtol=1e-5, atol=1e-6)
+
+
+def test_ema_batchnorm_statistics_are_measured_on_the_averaged_generator():
+    generator = keras.Sequential([keras.Input((2,)), keras.layers.Dense(3),
+                                  keras.layers.BatchNormalization(momentum=0.9)])
+    gan = GAN(build_discriminator(16), generator, 2, ema_decay=0.9)
+    gan.compile(keras.optimizers.Adam(), keras.optimizers.Adam())
+    generator.layers[1].moving_mean.assign(np.full(3, 5.0, "float32"))
+    dense, norm = gan.ema_generator.layers
+    gan._update_ema()  # averages the trained weights only: the statistics stay as they were
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(norm.moving_mean), 0.0)
+    kernel, bias = np.array([[1.0, 0.0, 2.0], [0.0, 0.5, 2.0]]), np.array([1.0, -2.0, 3.0])
+    dense.set_weights([kernel.astype("float32"), bias.astype("float32")])
+    gan.refresh_ema_statistics(batches=60, batch_size=256)
+    # z ~ N(0, I): the Dense outputs have mean = bias, variance = the kernel's column sums of squares
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(norm.moving_mean), bias, atol=0.3)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(norm.moving_variance),
+                               (kernel ** 2).sum(axis=0), rtol=0.3)
+    assert not gan.ema_generator.trainable
 
 
 def fake_dogs(data_dir=None, image_size=64, val_fraction=0.1, limit=None, seed=0):
@@ -241,8 +270,8 @@ def test_train_cli_writes_snapshots_checkpoints_and_stage_figure(tmp_path, monke
                                                                 second_run_is_refused):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(train.data, "load_dogs", fake_dogs)
-    argv = ["--epochs", "2", "--snapshot-epochs", "1,2", "--image-size", "16", "--latent-dim", "8",
-            "--batch-size", "16", "--run-name", "t/one"]
+    argv = ["--arch", "dcgan", "--epochs", "2", "--snapshot-epochs", "1,2", "--image-size", "16",
+            "--latent-dim", "8", "--batch-size", "16", "--run-name", "t/one"]
     train.main(argv)
     run = tmp_path / "runs/gan_dogs/t/one"
     second_run_is_refused(train.main, argv, run)
@@ -282,6 +311,27 @@ def test_bad_input_is_one_line_errors(tmp_path, monkeypatch, capsys):
         run_cli(evaluate.main, ["--run-name", "missing"])
     assert exit_info.value.code == 2
     assert "no generator at" in capsys.readouterr().err
+    for outside in ("/tmp/elsewhere", "../elsewhere", "a/../../b"):  # a run stays in runs/gan_dogs/
+        for main in (train.main, evaluate.main):
+            with pytest.raises(SystemExit) as exit_info:
+                main(["--run-name", outside])
+            assert exit_info.value.code == 2
+    assert "invalid run name" in capsys.readouterr().err
+
+
+def test_inception_features_of_fixed_sets_are_computed_once(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    model, network = fake_inception()
+    calls = []
+    monkeypatch.setattr(evaluate, "inception_features",
+                        lambda *args, **kwargs: calls.append(1) or inception_features(*args, **kwargs))
+    photos = np.random.default_rng(0).uniform(0, 1, (6, 16, 16, 3)).astype("float32")
+    first = evaluate.fixed_set_features(model, network, photos, 4)
+    np.testing.assert_array_equal(evaluate.fixed_set_features(model, network, photos, 4), first)
+    assert len(calls) == 1 and first.shape == (6, 9)
+    evaluate.fixed_set_features(model, network, photos[::-1], 4)  # other pixels: computed
+    evaluate.fixed_set_features(model, "another-network", photos, 4)
+    assert len(calls) == 3 and len(list((tmp_path / evaluate.FEATURE_CACHE).glob("*.npy"))) == 3
 
 
 
@@ -371,6 +421,8 @@ def test_ablation_adds_one_technique_per_run_and_tabulates_their_scores(tmp_path
     assert (runs / "recipe" / "generator_raw.keras").exists()  # only the EMA run keeps both
     assert not (runs / "dcgan+augment+hinge" / "generator_raw.keras").exists()
     assert sum(line.startswith("| ") for line in table.splitlines()) == 4  # head, 2 runs, floor
+    # both runs scored against the same reference, floor and noise features, computed once
+    assert len(list((tmp_path / evaluate.FEATURE_CACHE).glob("*.npy"))) == 3
     monkeypatch.setattr(train, "main", lambda argv: pytest.fail("a finished run was trained again"))
     monkeypatch.setattr(evaluate, "main", lambda argv: pytest.fail("a scored run was scored again"))
     assert ablation.main(argv).read_text() == table
