@@ -1,5 +1,5 @@
 """The hand-in of an assignment, built from a profile's runs: the Word report named as the course
-asks (author = your name) and the zip archives, in --out.
+asks (author = your name) and the zip archives, in --out/ASSIGNMENT/.
 
     python -m report --assignment a3-2025 --name 张三 --student-id 2023211001
     python -m report --assignment a3-2025 --name 张三 --student-id 2023211001 \\
@@ -31,7 +31,9 @@ def parse_args(argv=None):
                                                        "the AdaIN alphas)")
     p.add_argument("--profile", choices=[*PROFILES, "full", "auto"], default="auto",
                    help="whose runs: runs/STEP/PROFILE/ (auto: gpu if a GPU is visible, else cpu)")
-    p.add_argument("--out", default="reports", help="folder for the .docx and .zip files")
+    p.add_argument("--out", default="reports",
+                   help="folder for the hand-ins, one subfolder per assignment (both assignment-3 "
+                        "variants name their files 实验三_...)")
     p.add_argument("--photos", nargs=2, metavar=("A", "B"),
                    help="a3-2025 Q2 (3)/(4): your two photos (default: the example photos, with "
                         "a note that yours belong there)")

@@ -73,7 +73,7 @@ def write_report(key, name, student_id, root=".", out="reports", profile="cpu", 
                     doc.add_table(document, folder / path, caption, tables)
                 if part.analysis or (question.step, part.label) in notes:
                     doc.add_placeholder(document, notes.get((question.step, part.label), ""))
-        path = Path(out) / f"{assignment.report_stem}_{name}_{student_id}.docx"
+        path = Path(out) / key / f"{assignment.report_stem}_{name}_{student_id}.docx"
         with atomic_write(path) as temporary:
             document.save(temporary)
     return path
@@ -104,7 +104,9 @@ def write_archives(key, name, student_id, root=".", out="reports", profile="cpu"
     for pattern in assignment.model_files:
         for file in root.glob(pattern.format(profile=profile)):
             code[f"models/{file.relative_to(root / 'runs')}"] = file
-    archives = [write_zip(Path(out) / assignment.code_archive.format(name=name, student_id=student_id),
+    # one folder per assignment: both assignment-3 variants are named 实验三_姓名_学号
+    out = Path(out) / key
+    archives = [write_zip(out / assignment.code_archive.format(name=name, student_id=student_id),
                           code)]
     if assignment.support_archive:
         gan = run_folder(root, "gan_dogs", profile)
@@ -114,6 +116,6 @@ def write_archives(key, name, student_id, root=".", out="reports", profile="cpu"
         if not any(n.startswith("gan/fid_images/") for n in support):
             raise UserError(f"{gan}/fid_images/ is missing: run python -m gan_dogs.evaluate "
                             f"--run-name {profile} first")
-        archives.append(write_zip(Path(out) / assignment.support_archive.format(
+        archives.append(write_zip(out / assignment.support_archive.format(
             name=name, student_id=student_id), support))
     return archives

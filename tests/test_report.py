@@ -54,7 +54,7 @@ def test_each_report_has_every_part_figure_table_and_placeholder(tmp_path, monke
     report_cli.main(["--assignment", key, "--name", "张三", "--student-id", "2023211001",
                      "--profile", "cpu"])
     assignment = ASSIGNMENTS[key]
-    path = tmp_path / "reports" / f"{assignment.report_stem}_张三_2023211001.docx"
+    path = tmp_path / "reports" / key / f"{assignment.report_stem}_张三_2023211001.docx"
     document = docx.Document(path)
     assert document.core_properties.author == "张三"
     assert document.core_properties.title == path.stem
@@ -79,8 +79,8 @@ def test_each_report_has_every_part_figure_table_and_placeholder(tmp_path, monke
         assert fonts.get(qn("w:eastAsia")) == "宋体", style
     assert not any("不满足作业要求" in p.text for p in document.paragraphs)  # a compliant run
 
-    code_zip = tmp_path / "reports" / assignment.code_archive.format(name="张三",
-                                                                     student_id="2023211001")
+    code_zip = tmp_path / "reports" / key / assignment.code_archive.format(name="张三",
+                                                                           student_id="2023211001")
     with zipfile.ZipFile(code_zip) as z:
         names = z.namelist()
         chinese = [info for info in z.infolist() if not info.filename.isascii()]
@@ -89,7 +89,7 @@ def test_each_report_has_every_part_figure_table_and_placeholder(tmp_path, monke
     if key == "a5-2023":
         assert sorted(n for n in names if n.startswith("models/")) == [
             "models/gan_dogs/cpu/generator.keras", "models/vae_mnist/cpu/standard/vae.weights.h5"]
-        with zipfile.ZipFile(tmp_path / "reports" / "实验五支撑材料_张三_2023211001.zip") as z:
+        with zipfile.ZipFile(tmp_path / "reports" / key / "实验五支撑材料_张三_2023211001.zip") as z:
             support = z.namelist()
         assert "gan/fid_images/generated_002.png" in support and "gan/stages.png" in support
     else:
@@ -105,3 +105,17 @@ def test_reduced_runs_are_flagged_in_red_and_missing_results_name_their_command(
     (run_folder(tmp_path, "ae_dogs", "cpu") / "psnr_table.md").unlink()
     with pytest.raises(UserError, match=r"psnr_table.md is missing: run ./run_all.sh --cpu --only ae_dogs"):
         check_results(ASSIGNMENTS["a3-2023"], tmp_path, "cpu")
+
+
+def test_all_keeps_each_assignment_in_its_own_folder(tmp_path, monkeypatch, capsys):
+    """Both assignment-3 variants are named 实验三_姓名_学号.docx: `all` must not write one over the
+    other. a5-2023 has no results here: skipped with its reason."""
+    monkeypatch.chdir(tmp_path)
+    for key in ("a3-2025", "a3-2023"):
+        fake_runs(tmp_path, key)
+    report_cli.main(["--assignment", "all", "--name", "王五", "--student-id", "7", "--profile", "cpu"])
+    titles = {key: docx.Document(tmp_path / "reports" / key / "实验三_王五_7.docx").paragraphs
+              for key in ("a3-2025", "a3-2023")}
+    assert {key: any("AdaIN" in p.text for p in paragraphs) for key, paragraphs in titles.items()} \
+        == {"a3-2025": True, "a3-2023": False}
+    assert "a5-2023: skipped" in capsys.readouterr().out
