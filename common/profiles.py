@@ -40,7 +40,7 @@ SETTINGS = {
         "adain": dict(steps=10000, batch=4, crop=128),
         "ae_dogs": dict(epochs=20),
         "vae_mnist": dict(epochs=50),
-        "gan_dogs": dict(epochs=50, image_size=64, batch=64, snapshots="10,30,50", n_reference=None),
+        "gan_dogs": dict(epochs=50, image_size=64, batch=16, snapshots="10,30,50", n_reference=None),
         "gatys": dict(size=256, steps=150),
     },
     "gpu": {
@@ -48,7 +48,7 @@ SETTINGS = {
         "adain": dict(steps=10000, batch=8, crop=256),
         "ae_dogs": dict(epochs=50),
         "vae_mnist": dict(epochs=50),
-        "gan_dogs": dict(epochs=50, image_size=64, batch=64, snapshots="10,30,50", n_reference=None),
+        "gan_dogs": dict(epochs=50, image_size=64, batch=16, snapshots="10,30,50", n_reference=None),
         "gatys": dict(size=512, steps=300),
     },
     "quick": {  # about 30 minutes on the reference machine (./run_all.sh --quick --dry-run)
@@ -56,7 +56,7 @@ SETTINGS = {
         "adain": dict(steps=600, batch=4, crop=128),
         "ae_dogs": dict(epochs=5),
         "vae_mnist": dict(epochs=6),
-        "gan_dogs": dict(epochs=12, image_size=32, batch=32, snapshots="4,8,12", n_reference=1000),
+        "gan_dogs": dict(epochs=12, image_size=32, batch=16, snapshots="4,8,12", n_reference=1000),
         "gatys": dict(size=256, steps=60),
     },
 }

@@ -1,6 +1,6 @@
 """The techniques of `--arch recipe`, added to the DCGAN one at a time (assignment 5, question 2).
 
-    python -m gan_dogs.ablation --run-name ablation --epochs 12 --image-size 32 --batch-size 32
+    python -m gan_dogs.ablation --run-name ablation --epochs 12 --image-size 32 --batch-size 16
 
 Trains and scores (gan_dogs.train, then gan_dogs.evaluate) dcgan, dcgan+augment,
 dcgan+augment+hinge, dcgan+augment+hinge+ttur and recipe (+ema), each in
@@ -29,7 +29,7 @@ def parse_args(argv=None):
     p.add_argument("--run-name", type=run_name, required=True, help="folder runs/gan_dogs/RUN_NAME/ for the runs")
     p.add_argument("--epochs", type=positive(int), default=12, help="training epochs of each run")
     p.add_argument("--image-size", type=train.image_size, default=32, help="side of the images")
-    p.add_argument("--batch-size", type=positive(int), default=32, help="images per training step")
+    p.add_argument("--batch-size", type=positive(int), default=16, help="images per training step")
     p.add_argument("--limit", type=positive(int), default=None,
                    help="read only N random photos of the folder")
     p.add_argument("--n-images", type=positive(int), default=300,
