@@ -39,7 +39,8 @@ def fake_runs(root, key, profile="cpu", breaks=()):
         for i in range(3):
             (gan / "fid_images").mkdir(exist_ok=True)
             Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(gan / "fid_images" / f"generated_{i:03d}.png")
-        (gan / "generator.keras").write_bytes(b"model")
+        for name in ("generator.keras", "generator_raw.keras", "generator_epoch_010.keras"):
+            (gan / name).write_bytes(b"model")
         (run_folder(root, "vae_mnist", profile) / "standard" / "vae.weights.h5").write_bytes(b"w")
 
 
