@@ -129,12 +129,13 @@ def step_plan(step, profile, root="."):
         # reference photos, then 300 generated, held-out and noise images, and 300 per snapshot
         fid = ((s["n_reference"] or 3600) + 300 * (3 + len(s["snapshots"].split(",")))) \
             * SECONDS["gan_fid_image"]
+        left = s["epochs"] - run_record(runs).get("epochs_done", 0)  # an interrupted run continues
+        epochs = f"{left} of {s['epochs']} epochs left" if left < s["epochs"] else f"{s['epochs']} epochs"
         return ([(["gan_dogs.train", "--run-name", run, "--epochs", s["epochs"], "--image-size",
                    s["image_size"], "--batch-size", s["batch"], "--snapshot-epochs", s["snapshots"]],
                   runs),
                  (["gan_dogs.evaluate", "--run-name", run, *reference], runs / "fid.png")],
-                s["epochs"] * per_epoch + fid,
-                f"{s['epochs']} epochs x {per_epoch} s + {fid:.0f} s FID")
+                left * per_epoch + fid, f"{epochs} x {per_epoch} s + {fid:.0f} s FID")
     if step == "gatys":
         decoder = Path(root) / "runs" / "adain" / profile / "decoder_final.weights.h5"
         compare = ["--adain-decoder", decoder] if decoder.is_file() else []

@@ -21,7 +21,8 @@ from common.cli import (HelpFormatter, UserError, add_data_dir_argument, add_run
 from common.callbacks import HistoryCSV, WeightsCheckpoint, backup_and_restore
 from common.distribute import training_strategy
 from common.figures import loss_curves, read_history
-from common.runs import finish_run, open_run, record_settings, save_model_summary, write_metrics
+from common.runs import (finish_run, open_run, record_settings, save_model_summary, update_run,
+                         write_metrics)
 from gan_dogs import data
 from gan_dogs.callbacks import GANMonitor
 from gan_dogs.model import GAN, build_discriminator, build_generator, upsamplings
@@ -140,6 +141,9 @@ def train(args, settings):
         WeightsCheckpoint(run_dir / "gan.weights.h5"),
         HistoryCSV(run_dir / "history.csv"),
         keras.callbacks.TensorBoard(str(log_dir)),
+        # for ./run_all.sh --dry-run's estimate of what is left of an interrupted run
+        keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: update_run(
+            run_dir, epochs_done=epoch + 1)),
     ]
     start = time.time()
     history = gan.fit(data.training_dataset(x_train, args.batch_size, args.seed),

@@ -281,6 +281,7 @@ def test_train_cli_writes_snapshots_checkpoints_and_stage_figure(tmp_path, monke
         assert (run / name).is_file(), name
     assert np.load(run / "snapshots/epoch_002.npy").shape == (10, 16, 16, 3)
     assert json.loads((run / "metrics.json").read_text())["train_images"] == 72
+    assert json.loads((run / "run.json").read_text())["epochs_done"] == 2
     assert any((tmp_path / "logs/gan_dogs/t/one").rglob("events.out.tfevents.*"))
 
     monkeypatch.setattr(evaluate.data, "load_dogs", fake_dogs)

@@ -142,16 +142,20 @@ def test_estimates_scale_with_this_machines_bench(tmp_path, monkeypatch, capsys)
     assert minutes[1] == pytest.approx(2 * minutes[0], abs=1)  # 0.7 s / 0.35 s
 
 
-def test_an_interrupted_adain_run_is_estimated_by_the_steps_left(tmp_path, monkeypatch):
+@pytest.mark.parametrize("step, done, left, unit", [
+    ("adain", {"steps_done": 4000}, "6000 of 10000 steps left", "adain_step_4x128"),
+    ("gan_dogs", {"epochs_done": 20}, "30 of 50 epochs left", "gan_epoch_64")])
+def test_an_interrupted_run_is_estimated_by_what_is_left(tmp_path, monkeypatch, step, done, left,
+                                                         unit):
     monkeypatch.setenv("DATA_DIR", str(tmp_path))
-    whole, _ = profiles.step_plan("adain", "cpu", root=tmp_path)[1:]
-    folder = tmp_path / "runs/adain/cpu"
+    whole, _ = profiles.step_plan(step, "cpu", root=tmp_path)[1:]
+    folder = tmp_path / "runs" / step / "cpu"
     folder.mkdir(parents=True)
-    (folder / "run.json").write_text(json.dumps({"finished": False, "steps_done": 4000}))
-    seconds, how = profiles.step_plan("adain", "cpu", root=tmp_path)[1:]
-    per_step = profiles.SECONDS["adain_step_4x128"]
-    assert whole - seconds == pytest.approx(4000 * per_step)
-    assert how.startswith(f"6000 of 10000 steps left x {per_step} s")
+    (folder / "run.json").write_text(json.dumps({"finished": False, **done}))
+    seconds, how = profiles.step_plan(step, "cpu", root=tmp_path)[1:]
+    per_unit = profiles.SECONDS[unit]
+    assert whole - seconds == pytest.approx(list(done.values())[0] * per_unit)
+    assert how.startswith(f"{left} x {per_unit} s")
 
 
 def test_a_step_run_whole_times_its_own_estimates_afterwards(tmp_path, monkeypatch, capsys):
