@@ -99,8 +99,7 @@ def step_plan(step, profile, root="."):
         train = ["adain.train", "--run-name", run, "--steps", s["steps"], "--batch-size", s["batch"],
                  "--image-size", s["crop"], "--load-size", 2 * s["crop"]]
         per_step = SECONDS[f"adain_step_{s['batch']}x{s['crop']}"]
-        left = s["steps"] - run_record(runs).get("steps_done", 0)  # an interrupted run continues
-        steps = f"{left} of {s['steps']} steps left" if left < s["steps"] else f"{s['steps']} steps"
+        left, steps = what_is_left(runs, s["steps"], "steps")
         return ([(train, runs),
                  (["adain.evaluate", "--run-name", run], runs / "eval.md"),
                  # part 3: two photos, one style; part 4: another style, alphas of an even ID
@@ -129,8 +128,7 @@ def step_plan(step, profile, root="."):
         # reference photos, then 300 generated, held-out and noise images, and 300 per snapshot
         fid = ((s["n_reference"] or 3600) + 300 * (3 + len(s["snapshots"].split(",")))) \
             * SECONDS["gan_fid_image"]
-        left = s["epochs"] - run_record(runs).get("epochs_done", 0)  # an interrupted run continues
-        epochs = f"{left} of {s['epochs']} epochs left" if left < s["epochs"] else f"{s['epochs']} epochs"
+        left, epochs = what_is_left(runs, s["epochs"], "epochs")
         return ([(["gan_dogs.train", "--run-name", run, "--epochs", s["epochs"], "--image-size",
                    s["image_size"], "--batch-size", s["batch"], "--snapshot-epochs", s["snapshots"]],
                   runs),
@@ -177,6 +175,13 @@ def speed_factor(step=None):
         return measured / REFERENCE_ADAIN_STEP, f"this machine ({measured:.2f} s per AdaIN step)"
     return 1.0, (f"the reference machine ({REFERENCE_ADAIN_STEP} s per AdaIN step; run "
                  "`python -m adain.bench --train 4x128` once to scale the times to yours)")
+
+
+def what_is_left(runs, total, unit):
+    """(how many `unit`s are left, in words): an interrupted run continues where it stopped, which
+    its run.json records as steps_done / epochs_done."""
+    left = total - run_record(runs).get(f"{unit}_done", 0)
+    return left, f"{left} of {total} {unit} left" if left < total else f"{total} {unit}"
 
 
 def run_record(folder):
