@@ -45,6 +45,11 @@ def cutout(x, seed, ratio=0.5):
     return ops.multiply(x, ops.cast(ops.logical_not(hole), x.dtype)[..., None])
 
 
-def diff_augment(x, seed):
-    """color, then translation, then cutout: the policy of the DiffAugment paper."""
-    return cutout(translation(color(x, seed), seed), seed)
+def diff_augment(x, seed, probability=1.0):
+    """color, then translation, then cutout (the policy of the DiffAugment paper), applied to each
+    image with `probability`; the others pass unchanged, as in ADA (Karras et al. 2020)."""
+    augmented = cutout(translation(color(x, seed), seed), seed)
+    if probability >= 1:
+        return augmented
+    chosen = keras.random.uniform((ops.shape(x)[0], 1, 1, 1), seed=seed) < probability
+    return ops.where(chosen, augmented, x)

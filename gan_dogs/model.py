@@ -67,12 +67,13 @@ class GAN(keras.Model):
     [-1, 1]. Logs d_loss, g_loss, and the discriminator's mean probability of 'real' for real
     (real_score) and generated (fake_score) images.
 
-    The data-efficient options (`--arch recipe` of gan_dogs.train): `augment` puts real and
-    generated images through DiffAugment before the discriminator; `hinge` uses the hinge loss
+    The data-efficient options (`--arch recipe` of gan_dogs.train): `augment`, a
+    probability (0: off), puts that share of the real and generated images through DiffAugment
+    before the discriminator; `hinge` uses the hinge loss
     (with a spectrally normalised discriminator); `ema_decay` keeps `ema_generator`, an
     exponential moving average of the generator's weights, which is what `call` samples from."""
 
-    def __init__(self, discriminator, generator, latent_dim, seed=0, augment=False, hinge=False,
+    def __init__(self, discriminator, generator, latent_dim, seed=0, augment=0.0, hinge=False,
                  ema_decay=None, **kwargs):
         super().__init__(**kwargs)
         self.discriminator, self.generator, self.latent_dim = discriminator, generator, latent_dim
@@ -110,7 +111,7 @@ class GAN(keras.Model):
 
     def _discriminate(self, images):
         if self.augment:
-            images = diff_augment(images, self.seed_generator)
+            images = diff_augment(images, self.seed_generator, self.augment)
         return self.discriminator(images, training=True)
 
     def _update_ema(self):

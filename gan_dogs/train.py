@@ -44,6 +44,13 @@ def techniques(arch):
     return set(TECHNIQUES) if arch == "recipe" else set(arch.split("+")[1:])
 
 
+def probability(text):
+    value = float(text)
+    if not 0.0 < value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be in (0, 1], got {text}")
+    return value
+
+
 def image_size(text):
     value = int(text)
     upsamplings(value)
@@ -84,6 +91,11 @@ def parse_args(argv=None):
                              "decay up to 0.999); dcgan: the DCGAN baseline (binary cross-entropy, "
                              "Adam beta_1 0.5); or dcgan+T1+T2... with some of them "
                              "(gan_dogs.ablation)")
+    parser.add_argument("--augment-probability", type=probability, default=0.3,
+                        help="with augment: the share of images, real and generated alike, that "
+                             "DiffAugment transforms (per image, as ADA does). At 1 every image: "
+                             "the generator then learns mosaics of colour blocks, one per cell of "
+                             "its 4x4 start (gan_dogs/README.md)")
     parser.add_argument("--learning-rate", type=positive(float), default=None,
                         help="the generator's Adam learning rate (default: 2e-4, the discriminator "
                              "the same; with ttur 1e-4, the discriminator 4e-4)")
@@ -128,7 +140,7 @@ def train(args, settings):
         generator = build_generator(args.latent_dim, args.image_size)
         discriminator = build_discriminator(args.image_size, spectral_norm=hinge)
         gan = GAN(discriminator, generator, args.latent_dim, seed=args.seed,
-                  augment="augment" in used, hinge=hinge,
+                  augment=args.augment_probability if "augment" in used else 0.0, hinge=hinge,
                   ema_decay=0.999 if "ema" in used else None)
         gan.compile(d_optimizer=keras.optimizers.Adam(d_rate, **betas),
                     g_optimizer=keras.optimizers.Adam(g_rate, **betas))
@@ -158,7 +170,8 @@ def train(args, settings):
     write_metrics(run_dir / "metrics.json", {
         "epochs": args.epochs, "snapshot_epochs": args.snapshot_epochs,
         "latent_dim": args.latent_dim, "batch_size": args.batch_size,
-        "image_size": args.image_size, "arch": args.arch, "learning_rate": g_rate,
+        "image_size": args.image_size, "arch": args.arch,
+        "augment_probability": args.augment_probability if "augment" in used else 0.0, "learning_rate": g_rate,
         "d_learning_rate": d_rate,
         "train_images": len(x_train), "val_fraction": args.val_fraction, "seed": args.seed,
         "limit": args.limit, "train_seconds": round(seconds, 1),
