@@ -383,7 +383,8 @@ def test_diff_augment_is_differentiable_and_keeps_what_it_should():
 def test_diff_augment_with_a_probability_leaves_the_other_images_unchanged():
     from gan_dogs.augment import diff_augment
     images = np.random.default_rng(0).uniform(-1, 1, (200, 8, 8, 3)).astype("float32")
-    out = keras.ops.convert_to_numpy(diff_augment(images, keras.random.SeedGenerator(0), 0.3))
+    out = keras.ops.convert_to_numpy(diff_augment(keras.ops.convert_to_tensor(images),
+                                                  keras.random.SeedGenerator(0), 0.3))
     unchanged = np.all(out == images, axis=(1, 2, 3))
     assert 0.6 < unchanged.mean() < 0.8  # 70 % expected; an augmented image never equals its input
     assert not np.any(np.all(np.isclose(out, images), axis=(1, 2, 3)) & ~unchanged)
