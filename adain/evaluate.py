@@ -17,7 +17,7 @@ from adain.model import DEFAULT_STYLE_WEIGHT, newest_decoder
 from common.cli import (HelpFormatter, UserError, add_data_dir_argument, add_seed_argument,
                         data_dir, positive, run_cli, run_name, set_seed)
 from common.images import center_crop, list_images, load_images, resize_short_side
-from common.runs import record_settings, write_metrics, write_text
+from common.runs import inherit_breaks, record_settings, write_metrics, write_text
 
 
 def parse_args(argv):
@@ -69,6 +69,8 @@ def main(argv=None):
     if args.run_name:
         args.run = Path("runs/adain") / args.run_name
     run = Path(args.run) if args.run else (None if args.decoder and args.baseline_decoder else newest_run())
+    if run:
+        inherit_breaks(run)  # a decoder trained for fewer steps than the assignment's is REDUCED
     decoder_path = args.decoder or run / "decoder_final.weights.h5"
     baseline_path = args.baseline_decoder or run / "decoder_step_00000.weights.h5"
     style_weight = args.style_weight

@@ -37,6 +37,15 @@ def record_settings(prog, args, rule_breaks=()):
     return settings
 
 
+def inherit_breaks(run_dir):
+    """Add to this process's rule breaks those of the run it evaluates (its run.json), so that an
+    evaluation of a reduced run is labelled REDUCED too, in its figures and metrics.json."""
+    state = _state(Path(run_dir)) or {}
+    for reason in state.get("breaks_assignment_rules", []):
+        if RECORDED and reason not in RECORDED["breaks_assignment_rules"]:
+            RECORDED["breaks_assignment_rules"].append(reason)
+
+
 def settings_footer():
     """One line for a figure: 'REDUCED (why) · command · key=value, ...', or '' if nothing recorded."""
     if not RECORDED:
@@ -119,8 +128,9 @@ def open_run(package, run_name, settings, resume=False, overwrite=False, root=".
         run_dir.mkdir(parents=True, exist_ok=True)
         log_dir.mkdir(parents=True, exist_ok=True)
         write_text(run_dir / RUN_FILE, json.dumps(
-            {"command": RECORDED.get("command"), "settings": _jsonable(settings), "finished": False,
-             "started": time.strftime("%Y-%m-%d %H:%M:%S")}, indent=2) + "\n")
+            {"command": RECORDED.get("command"), "settings": _jsonable(settings),
+             "breaks_assignment_rules": RECORDED.get("breaks_assignment_rules", []),
+             "finished": False, "started": time.strftime("%Y-%m-%d %H:%M:%S")}, indent=2) + "\n")
         atexit.register(_discard_if_nothing_written, run_dir, log_dir)
         return run_dir, log_dir, False
     if state.get("finished"):

@@ -34,7 +34,7 @@ from common.cli import (HelpFormatter, UserError, add_data_dir_argument, add_see
 from common.fid import fid_from_features, inception_features, inception_model, kid, precision_recall
 from common.figures import image_grid
 from common.images import save_image
-from common.runs import atomic_write, record_settings, run_dirs, write_metrics
+from common.runs import atomic_write, inherit_breaks, record_settings, run_dirs, write_metrics
 from gan_dogs import data
 from gan_dogs.figures import fid_bars, fid_by_epoch_figure
 
@@ -117,6 +117,7 @@ def main(argv=None):
 def evaluate(args):
     set_seed(args.seed)
     run_dir, _ = run_dirs("gan_dogs", args.run_name)
+    inherit_breaks(run_dir)  # a generator trained for fewer epochs than the assignment's is REDUCED
     path = Path(args.generator) if args.generator else run_dir / "generator.keras"
     if not path.is_file():
         raise UserError(f"no generator at {path}: train first (python -m gan_dogs.train "

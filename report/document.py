@@ -144,13 +144,18 @@ def add_warning(document, lines):
 
 
 def settings_line(run_dir):
-    """'python -m ... · key=value, ...' from the run's metrics.json (common.runs.write_metrics)."""
-    metrics = Path(run_dir) / "metrics.json"
-    run = json.loads(metrics.read_text()).get("run", {}) if metrics.is_file() else {}
-    if not run:
+    """'python -m ... · key=value, ...' of the command that made the run (its run.json; else the
+    last command recorded in metrics.json), and the rule breaks of both (common.runs)."""
+    run_file, metrics = Path(run_dir) / "run.json", Path(run_dir) / "metrics.json"
+    records = [json.loads(run_file.read_text())] if run_file.is_file() else []
+    if metrics.is_file():
+        records.append(json.loads(metrics.read_text()).get("run", {}))
+    records = [r for r in records if r.get("command")]
+    if not records:
         return "", []
-    values = ", ".join(f"{k}={v}" for k, v in run.get("settings", {}).items())
-    return f"python -m {run.get('command')} · {values}", run.get("breaks_assignment_rules", [])
+    values = ", ".join(f"{k}={v}" for k, v in records[0].get("settings", {}).items())
+    breaks = list(dict.fromkeys(b for r in records for b in r.get("breaks_assignment_rules", [])))
+    return f"python -m {records[0]['command']} · {values}", breaks
 
 
 def title_block(document, assignment, name, student_id):

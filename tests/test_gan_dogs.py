@@ -289,6 +289,9 @@ def test_train_cli_writes_snapshots_checkpoints_and_stage_figure(tmp_path, monke
     fids = evaluate.main(["--run-name", "t/one", "--n-images", "12"])
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["fid_network"] == "fake-test-features"
+    # the evaluation of a run trained without the assignment's snapshots is REDUCED too
+    assert metrics["run"]["breaks_assignment_rules"] == [
+        "FID of 12 generated images, not 300", "no images after epoch 10/30/50 (snapshots at 1/2)"]
     assert metrics["fid_real_floor"] < metrics["fid_noise_ceiling"]
     assert metrics["kid_real_floor"] < metrics["kid_noise_ceiling"]
     assert 0 <= metrics["precision_generated"] <= 1 and 0 <= metrics["recall_real_held_out"] <= 1

@@ -103,6 +103,15 @@ def test_reduced_runs_are_flagged_in_red_and_missing_results_name_their_command(
     path = write_report("a3-2023", "李四", "1", root=tmp_path, out=tmp_path / "out")
     warning = [p for p in docx.Document(path).paragraphs if "不满足作业要求" in p.text][0]
     assert str(warning.runs[0].font.color.rgb) == "C00000"
+    # the training run's breaks count even where a later evaluation recorded none in metrics.json,
+    # and the settings line names the training command
+    gan = run_folder(tmp_path, "gan_dogs", "cpu")
+    fake_runs(tmp_path, "a5-2023")
+    (gan / "run.json").write_text(json.dumps({"command": "gan_dogs.train", "settings": {"epochs": 5},
+                                              "breaks_assignment_rules": ["5 epochs"]}))
+    path = write_report("a5-2023", "李四", "1", root=tmp_path, out=tmp_path / "out")
+    texts = [p.text for p in docx.Document(path).paragraphs]
+    assert "gan_dogs: 5 epochs" in texts and "运行设置：python -m gan_dogs.train · epochs=5" in texts
     (run_folder(tmp_path, "ae_dogs", "cpu") / "psnr_table.md").unlink()
     with pytest.raises(UserError, match=r"psnr_table.md is missing: run ./run_all.sh --cpu --only ae_dogs"):
         check_results(ASSIGNMENTS["a3-2023"], tmp_path, "cpu")
