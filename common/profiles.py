@@ -72,9 +72,10 @@ SECONDS = {
     "ae_dogs_epoch_64": 7.5,          # one model, 3,600 photos of 64x64, batch 64
     "vae_epoch": 7.0,                 # one prior, 60,000 images, batch 128
     "vae_evaluation": 30,             # per prior: test ELBO and importance-weighted likelihood
-    "gan_epoch_64": 34,               # the recipe, 3,600 photos of 64x64, batch 16: 207 s on the
-                                      # 2.13-s AVX2 machine
-    "gan_epoch_32": 8,                # 32x32, batch 16: 47 s there
+    "gan_epoch_64": 68,               # the recipe, 3,600 photos of 64x64, batch 16: 205 s on the
+                                      # 2.05-s AVX2 machine without its VGG head, which doubled
+                                      # the 32-px step there (estimated, to be measured)
+    "gan_epoch_32": 16,               # 32x32, batch 16
     "gan_fid_image": 0.03,            # Inception features of one image at 299x299: 0.18 s there
     "gatys_step_256": 1.0,            # gatys.bench at 256x256
     "gatys_step_512": 4.3,            # gatys.bench at 512x512

@@ -12,6 +12,7 @@ from keras import layers, ops
 
 from common.distribute import ReplicaSeedGenerator, replica_loss
 from common.gradients import descend
+from common.vgg import vgg19_features
 from gan_dogs.augment import diff_augment
 
 
@@ -42,12 +43,15 @@ def build_generator(latent_dim=128, image_size=64):
     return keras.Model(z, image, name="generator")
 
 
-def build_discriminator(image_size=64, spectral_norm=False):
+def build_discriminator(image_size=64, spectral_norm=False, vision=False, vgg_weights=None):
     """image (S, S, 3) in [-1, 1] -> one logit (real > 0): stride-2 convolutions with LeakyReLU
     down to 4x4 (64, 128, 256, 512 channels for S = 64). No batch norm, as in keras-io's DCGAN,
     so that a batch of real and generated images can go through it together. `spectral_norm`
     divides each layer's kernel by its largest singular value (Miyato et al. 2018): the
-    discriminator stays 1-Lipschitz and cannot sharpen into a memorising classifier."""
+    discriminator stays 1-Lipschitz and cannot sharpen into a memorising classifier.
+    `vision` adds a second logit from a small head on frozen ImageNet VGG19 relu3_1 features
+    (vision-aided GAN, Kumari et al. 2022): pretrained features tell dogs from blobs long before
+    a discriminator trained on 3,600 photos can."""
     wrap = layers.SpectralNormalization if spectral_norm else (lambda layer: layer)
     steps = upsamplings(image_size)
     image = keras.Input((image_size, image_size, 3), name="image")
@@ -58,7 +62,18 @@ def build_discriminator(image_size=64, spectral_norm=False):
     x = layers.Flatten()(x)
     if not spectral_norm:
         x = layers.Dropout(0.2)(x)
-    logit = wrap(layers.Dense(1))(x)
+    logits = [wrap(layers.Dense(1))(x)]
+    if vision:
+        vgg = vgg19_features(["relu3_1"], weights_path=vgg_weights, name="vgg19_relu3_1")
+        [x] = vgg(layers.Rescaling(0.5, offset=0.5)(image))  # S/4 x S/4 x 256
+        # ReLU features run into the hundreds, beyond what spectral normalisation bounds:
+        # normalise each position's feature vector (no trained scale)
+        x = layers.LayerNormalization(center=False, scale=False)(x)
+        for i in range(steps - 2):
+            x = wrap(layers.Conv2D(256 * 2 ** min(i, 1), 4, strides=2, padding="same"))(x)
+            x = layers.LeakyReLU(0.2)(x)
+        logits.append(wrap(layers.Dense(1))(layers.Flatten()(x)))
+    logit = layers.Concatenate(name="logits")(logits) if vision else logits[0]
     return keras.Model(image, logit, name="discriminator")
 
 

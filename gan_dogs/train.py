@@ -28,7 +28,7 @@ from gan_dogs.callbacks import GANMonitor
 from gan_dogs.model import GAN, build_discriminator, build_generator, upsamplings
 
 
-TECHNIQUES = ("augment", "hinge", "ttur", "ema")  # in the order gan_dogs.ablation adds them
+TECHNIQUES = ("augment", "hinge", "ttur", "ema", "vision")  # in the order gan_dogs.ablation adds them
 
 
 def architecture(text):
@@ -86,16 +86,21 @@ def parse_args(argv=None):
                         help="recipe: the DCGAN's networks trained for few images, with all of "
                              "augment (DiffAugment on real and generated images), hinge (a "
                              "spectrally normalised discriminator with the hinge loss, Adam betas "
-                             "0/0.9), ttur (two time-scale learning rates: discriminator 4x) and "
+                             "0/0.9), ttur (two time-scale learning rates: discriminator 4x), "
                              "ema (samples from an exponential moving average of the generator, "
-                             "decay up to 0.999); dcgan: the DCGAN baseline (binary cross-entropy, "
-                             "Adam beta_1 0.5); or dcgan+T1+T2... with some of them "
+                             "decay up to 0.999) and vision (a second discriminator head on frozen "
+                             "ImageNet VGG19 relu3_1 features; about 2x the time per step); dcgan: "
+                             "the DCGAN baseline (binary cross-entropy, Adam beta_1 0.5); or "
+                             "dcgan+T1+T2... with some of them "
                              "(gan_dogs.ablation)")
     parser.add_argument("--augment-probability", type=probability, default=0.3,
                         help="with augment: the share of images, real and generated alike, that "
                              "DiffAugment transforms (per image, as ADA does). At 1 every image: "
                              "the generator then learns mosaics of colour blocks, one per cell of "
                              "its 4x4 start (gan_dogs/README.md)")
+    parser.add_argument("--vgg-weights", default=None,
+                        help="with vision: VGG19 notop .h5 (default: resolved by common.assets; "
+                             "see README)")
     parser.add_argument("--learning-rate", type=positive(float), default=None,
                         help="the generator's Adam learning rate (default: 2e-4, the discriminator "
                              "the same; with ttur 1e-4, the discriminator 4e-4)")
@@ -139,7 +144,8 @@ def train(args, settings):
     betas = dict(beta_1=0.0, beta_2=0.9) if hinge else dict(beta_1=0.5)  # SN-GAN's; DCGAN's
     with training_strategy().scope():
         generator = build_generator(args.latent_dim, args.image_size)
-        discriminator = build_discriminator(args.image_size, spectral_norm=hinge)
+        discriminator = build_discriminator(args.image_size, spectral_norm=hinge,
+                                            vision="vision" in used, vgg_weights=args.vgg_weights)
         gan = GAN(discriminator, generator, args.latent_dim, seed=args.seed,
                   augment=augment_probability, hinge=hinge,
                   ema_decay=0.999 if "ema" in used else None)

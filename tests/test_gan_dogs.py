@@ -17,6 +17,7 @@ from common.cli import run_cli
 from common.fid import (fid, fid_from_features, gaussian_stats, inception_features,
                         torchscript_constants)
 from common.torch_files import read_torchscript
+from common.vgg import vgg19_features
 from gan_dogs import evaluate, train
 from gan_dogs.model import GAN, build_discriminator, build_generator
 
@@ -395,7 +396,33 @@ def test_diff_augment_with_a_probability_leaves_the_other_images_unchanged():
         train.parse_args(["--augment-probability", "0"])
 
 
-def test_recipe_gan_trains_with_hinge_loss_and_an_ema_generator(tmp_path, monkeypatch):
+@pytest.fixture
+def random_vgg(monkeypatch):
+    """The vision head's VGG19 with random weights: tests never download."""
+    import gan_dogs.model
+    monkeypatch.setattr(gan_dogs.model, "vgg19_features", lambda layers, **kwargs: vgg19_features(
+        layers, pretrained=False, name=kwargs.get("name", "vgg")))
+
+
+def test_vision_head_adds_a_logit_from_frozen_vgg_features(random_vgg):
+    keras.utils.set_random_seed(0)
+    plain, vision = (build_discriminator(32, spectral_norm=True, vision=v) for v in (False, True))
+    images = np.random.default_rng(0).uniform(-1, 1, (3, 32, 32, 3)).astype("float32")
+    assert vision(images).shape == (3, 2)  # the DCGAN's logit and the VGG head's
+    vgg = vision.get_layer("vgg19_relu3_1")
+    assert vgg.weights and not vgg.trainable_weights
+    frozen = {id(w) for w in vgg.weights}
+    assert not frozen & {id(w) for w in vision.trainable_weights}
+    # only the head is new: the VGG19 features cost no trained weights
+    head = len(vision.trainable_weights) - len(plain.trainable_weights)
+    assert head == 2 * 2  # at 32 px one convolution and a dense layer, a kernel and a bias each
+    # the generator learns through the frozen features: the head's logit has a gradient at the image
+    from common.gradients import gradient_function
+    _, gradient = gradient_function(lambda x: (keras.ops.sum(vision(x)[:, 1]),))(images)
+    assert np.abs(keras.ops.convert_to_numpy(gradient)).mean() > 0
+
+
+def test_recipe_gan_trains_with_hinge_loss_and_an_ema_generator(tmp_path, monkeypatch, random_vgg):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(train.data, "load_dogs", fake_dogs)
     train.main(["--arch", "recipe", "--epochs", "2", "--snapshot-epochs", "1,2", "--image-size", "16",
@@ -409,14 +436,16 @@ def test_recipe_gan_trains_with_hinge_loss_and_an_ema_generator(tmp_path, monkey
     assert not np.allclose(sampled_z, raw_z) and np.abs(sampled_z).max() <= 1
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["arch"] == "recipe" and metrics["d_learning_rate"] == 4 * metrics["learning_rate"]
-    assert "spectral_normalization" in (run / "model_summary.txt").read_text().lower()
+    summary = (run / "model_summary.txt").read_text()
+    assert "(SpectralNormaliza" in summary and "vgg19_relu3_1" in summary
 
 
-def test_ablation_adds_one_technique_per_run_and_tabulates_their_scores(tmp_path, monkeypatch):
+def test_ablation_adds_one_technique_per_run_and_tabulates_their_scores(tmp_path, monkeypatch,
+                                                                       random_vgg):
     from gan_dogs import ablation
     assert ablation.ARCHS == ["dcgan", "dcgan+augment", "dcgan+augment+hinge",
-                              "dcgan+augment+hinge+ttur", "recipe"]
-    assert train.techniques("recipe") == {"augment", "hinge", "ttur", "ema"}
+                              "dcgan+augment+hinge+ttur", "dcgan+augment+hinge+ttur+ema", "recipe"]
+    assert train.techniques("recipe") == {"augment", "hinge", "ttur", "ema", "vision"}
     with pytest.raises(argparse.ArgumentTypeError):
         train.architecture("dcgan+ema+dropout")
     # two of the five runs (they take a while): hinge without ttur, and everything
@@ -433,7 +462,8 @@ def test_ablation_adds_one_technique_per_run_and_tabulates_their_scores(tmp_path
         metrics = json.loads((runs / arch / "metrics.json").read_text())
         assert metrics["arch"] == arch and f"| {arch} | {metrics['fid_generated']:.1f} |" in table
         assert (metrics["d_learning_rate"] == 4 * metrics["learning_rate"]) == ttur
-        assert "spectral_normalization" in (runs / arch / "model_summary.txt").read_text().lower()
+        summary = (runs / arch / "model_summary.txt").read_text()
+        assert "(SpectralNormaliza" in summary and ("vgg19_relu3_1" in summary) == (arch == "recipe")
     assert (runs / "recipe" / "generator_raw.keras").exists()  # only the EMA run keeps both
     assert not (runs / "dcgan+augment+hinge" / "generator_raw.keras").exists()
     assert sum(line.startswith("| ") for line in table.splitlines()) == 4  # head, 2 runs, floor
