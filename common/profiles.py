@@ -73,8 +73,8 @@ SECONDS = {
     "vae_epoch": 7.0,                 # one prior, 60,000 images, batch 128
     "vae_evaluation": 30,             # per prior: test ELBO and importance-weighted likelihood
     "gan_epoch_64": 68,               # the recipe, 3,600 photos of 64x64, batch 16: 205 s on the
-                                      # 2.05-s AVX2 machine without its VGG head, which doubled
-                                      # the 32-px step there (estimated, to be measured)
+                                      # 2.05-s AVX2 machine without its VGG head, which costs
+                                      # 1.9x per step there (30-step epochs: 64 s against 38 s)
     "gan_epoch_32": 16,               # 32x32, batch 16
     "gan_fid_image": 0.03,            # Inception features of one image at 299x299: 0.18 s there
     "gatys_step_256": 1.0,            # gatys.bench at 256x256
