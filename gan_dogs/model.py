@@ -158,7 +158,8 @@ class GAN(keras.Model):
         # no gradient to the generator from the discriminator's step
         fake_images = ops.stop_gradient(self.generator(self.sample_latents(n), training=True))
         images = ops.concatenate([real_images, fake_images], axis=0)
-        labels = ops.concatenate([ops.ones((n, 1)), ops.zeros((n, 1))], axis=0)
+        heads = self.discriminator.output_shape[-1]  # one logit per head (2 with the VGG head)
+        labels = ops.concatenate([ops.ones((n, heads)), ops.zeros((n, heads))], axis=0)
         # Label noise as in keras-io's DCGAN (targets up to 0.05 inside [0, 1]): keeps the
         # discriminator from becoming over-confident early
         noise = 0.05 * keras.random.uniform(ops.shape(labels), seed=self.seed_generator)
@@ -179,7 +180,7 @@ class GAN(keras.Model):
             if self.hinge:  # -E[D(G(z))]
                 loss = -ops.mean(fake_logits)
             else:
-                loss = ops.mean(self.loss_fn(ops.ones((n, 1)), fake_logits))
+                loss = ops.mean(self.loss_fn(ops.ones((n, heads)), fake_logits))
             return replica_loss(loss), loss
         _, g_loss = descend(self.g_optimizer, self.generator.trainable_weights, generator_loss)
         if self.ema_generator is not None:

@@ -14,6 +14,8 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 from PIL import Image, ImageDraw, ImageFont
 
+from common.runs import RUN_FILE
+
 EAST_ASIAN_FONT = "宋体"      # SimSun: on every Chinese Windows and Office
 MONOSPACE_FONT = "Consolas"
 PLACEHOLDER = "在此写下你的观察与分析"
@@ -146,7 +148,7 @@ def add_warning(document, lines):
 def settings_line(run_dir):
     """'python -m ... · key=value, ...' of the command that made the run (its run.json; else the
     last command recorded in metrics.json), and the rule breaks of both (common.runs)."""
-    run_file, metrics = Path(run_dir) / "run.json", Path(run_dir) / "metrics.json"
+    run_file, metrics = Path(run_dir) / RUN_FILE, Path(run_dir) / "metrics.json"
     records = [json.loads(run_file.read_text())] if run_file.is_file() else []
     if metrics.is_file():
         records.append(json.loads(metrics.read_text()).get("run", {}))

@@ -420,6 +420,11 @@ def test_vision_head_adds_a_logit_from_frozen_vgg_features(random_vgg):
     from common.gradients import gradient_function
     _, gradient = gradient_function(lambda x: (keras.ops.sum(vision(x)[:, 1]),))(images)
     assert np.abs(keras.ops.convert_to_numpy(gradient)).mean() > 0
+    # each head gets the loss, the binary cross-entropy (dcgan+vision) as well as the hinge
+    gan = GAN(vision, build_generator(8, 32), 8)
+    gan.compile(keras.optimizers.Adam(1e-4), keras.optimizers.Adam(1e-4))
+    logs = gan.train_step(images)
+    assert all(np.isfinite(keras.ops.convert_to_numpy(logs[k])) for k in ("d_loss", "g_loss"))
 
 
 def test_recipe_gan_trains_with_hinge_loss_and_an_ema_generator(tmp_path, monkeypatch, random_vgg):
