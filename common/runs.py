@@ -13,6 +13,7 @@ import math
 import os
 import time
 from pathlib import Path
+from unittest import mock
 
 from common.cli import UserError
 
@@ -186,11 +187,17 @@ def run_dirs(package, run_name=None, root="."):
     return run_dir, log_dir
 
 
+SUMMARY_WIDTH = 100  # characters at most: the report's 8-pt monospace lines on an A4 page
+
+
 def save_model_summary(path, *models):
     """Write each model's printed structure (`model.summary()`) to one text file, and return it."""
     lines = []
     for model in models:
-        model.summary(print_fn=lambda line, *a, **k: lines.append(line), expand_nested=True)
+        # Keras and rich size the table to the terminal (80 columns under nohup) and cut the
+        # "Connected to" column of a graph model; COLUMNS fixes the width whatever runs us
+        with mock.patch.dict(os.environ, COLUMNS=str(SUMMARY_WIDTH + 4)):  # Keras keeps 4 spare
+            model.summary(print_fn=lambda line, *a, **k: lines.append(line), expand_nested=True)
         lines.append("")
     text = "\n".join(lines)
     write_text(path, text)

@@ -52,17 +52,20 @@ def build_discriminator(image_size=64, spectral_norm=False, vision=False, vgg_we
     `vision` adds a second logit from a small head on frozen ImageNet VGG19 relu3_1 features
     (vision-aided GAN, Kumari et al. 2022): pretrained features tell dogs from blobs long before
     a discriminator trained on 3,600 photos can."""
-    wrap = layers.SpectralNormalization if spectral_norm else (lambda layer: layer)
+
+    def wrap(layer):  # short names: the printed structure in the report stays readable
+        return layers.SpectralNormalization(layer, name=f"sn_{layer.name}") if spectral_norm else layer
+
     steps = upsamplings(image_size)
     image = keras.Input((image_size, image_size, 3), name="image")
     x = image
     for i in range(steps):
-        x = wrap(layers.Conv2D(64 * 2 ** i, 4, strides=2, padding="same"))(x)
+        x = wrap(layers.Conv2D(64 * 2 ** i, 4, strides=2, padding="same", name=f"conv{i + 1}"))(x)
         x = layers.LeakyReLU(0.2)(x)
     x = layers.Flatten()(x)
     if not spectral_norm:
         x = layers.Dropout(0.2)(x)
-    logits = [wrap(layers.Dense(1))(x)]
+    logits = [wrap(layers.Dense(1, name="logit"))(x)]
     if vision:
         vgg = vgg19_features(["relu3_1"], weights_path=vgg_weights, name="vgg19_relu3_1")
         [x] = vgg(layers.Rescaling(0.5, offset=0.5)(image))  # S/4 x S/4 x 256
@@ -70,9 +73,10 @@ def build_discriminator(image_size=64, spectral_norm=False, vision=False, vgg_we
         # normalise each position's feature vector (no trained scale)
         x = layers.LayerNormalization(center=False, scale=False)(x)
         for i in range(steps - 2):
-            x = wrap(layers.Conv2D(256 * 2 ** min(i, 1), 4, strides=2, padding="same"))(x)
+            channels = 256 * 2 ** min(i, 1)
+            x = wrap(layers.Conv2D(channels, 4, strides=2, padding="same", name=f"vgg_conv{i + 1}"))(x)
             x = layers.LeakyReLU(0.2)(x)
-        logits.append(wrap(layers.Dense(1))(layers.Flatten()(x)))
+        logits.append(wrap(layers.Dense(1, name="vgg_logit"))(layers.Flatten()(x)))
     logit = layers.Concatenate(name="logits")(logits) if vision else logits[0]
     return keras.Model(image, logit, name="discriminator")
 

@@ -4,8 +4,10 @@ highlighted placeholders where the student writes the analysis."""
 import importlib
 import inspect
 import json
+import re
 import textwrap
 import time
+import unicodedata
 from pathlib import Path
 
 import docx
@@ -19,7 +21,8 @@ from common.runs import RUN_FILE
 EAST_ASIAN_FONT = "宋体"      # SimSun: on every Chinese Windows and Office
 MONOSPACE_FONT = "Consolas"
 PLACEHOLDER = "在此写下你的观察与分析"
-MAX_FIGURE_WIDTH_CM = 16.0
+MAX_FIGURE_WIDTH_CM = 16.0  # also the tables' width: the text width of the page
+TABLE_FONT_SIZE = 9
 
 
 def set_fonts(style, latin, east_asian=EAST_ASIAN_FONT, size=None):
@@ -72,12 +75,42 @@ def add_table(document, path, caption, number):
     rows = markdown_rows(Path(path).read_text())
     table = document.add_table(rows=len(rows), cols=max(len(row) for row in rows))
     table.style = "Table Grid"
+    rows = [[text.replace("**", "") for text in row] for row in rows]
+    widths = column_widths_cm(rows, MAX_FIGURE_WIDTH_CM)
+    table.autofit = False
+    for column, width in zip(table.columns, widths):
+        column.width = Cm(width)
     for cells, row in zip(table.rows, rows):
-        for cell, text in zip(cells.cells, row):
-            cell.text = text.replace("**", "")
+        for cell, text, width in zip(cells.cells, row, widths):
+            cell.width = Cm(width)  # Word reads the cells' widths, LibreOffice the grid's
+            cell.text = text
+            for run in cell.paragraphs[0].runs:
+                run.font.size = Pt(TABLE_FONT_SIZE)
     for cell in table.rows[0].cells:
         for run in cell.paragraphs[0].runs:
             run.bold = True
+
+
+def column_widths_cm(rows, total_cm):
+    """Column widths in proportion to each column's longest cell, but never narrower than its
+    longest word: equal widths broke headers mid-word ("reconstru-ction"). Chinese characters
+    count twice and may break anywhere."""
+    def width(text):
+        return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+    def longest_word(text):
+        return max([2] + [len(word) for word in re.findall(r"[^\s\u2e80-\uffff]+", text)])
+
+    columns = list(zip(*rows))
+    words = [max(longest_word(text) for text in column) for column in columns]
+    cells = [max(width(text) for text in column) for column in columns]
+    cm_per_char = TABLE_FONT_SIZE * 0.55 / 72 * 2.54 * 1.1  # Latin average, bold, cell padding
+    floors = [(word + 2) * cm_per_char for word in words]
+    if sum(floors) >= total_cm:  # too many columns for the page: words break, as before
+        return [total_cm * floor / sum(floors) for floor in floors]
+    weights = [cell - word + 1 for cell, word in zip(cells, words)]
+    spare = total_cm - sum(floors)
+    return [floor + spare * weight / sum(weights) for floor, weight in zip(floors, weights)]
 
 
 def add_code_text(document, text):
@@ -132,7 +165,9 @@ def add_small_print(document, text):
 
 
 def add_placeholder(document, note=""):
-    run = document.add_paragraph().add_run(PLACEHOLDER + (f"（{note}）" if note else ""))
+    paragraph = document.add_paragraph()
+    paragraph.paragraph_format.space_before = Pt(6)  # apart from a table above it
+    run = paragraph.add_run(PLACEHOLDER + (f"（{note}）" if note else ""))
     run.font.highlight_color = WD_COLOR_INDEX.YELLOW
 
 

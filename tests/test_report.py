@@ -13,7 +13,7 @@ from common.cli import UserError
 from report import __main__ as report_cli
 from report.build import check_results, run_folder
 from report.contents import ASSIGNMENTS
-from report.document import PLACEHOLDER
+from report.document import PLACEHOLDER, column_widths_cm
 
 
 def fake_runs(root, key, profile="cpu", breaks=()):
@@ -129,3 +129,16 @@ def test_all_keeps_each_assignment_in_its_own_folder(tmp_path, monkeypatch, caps
     assert {key: any("AdaIN" in p.text for p in paragraphs) for key, paragraphs in titles.items()} \
         == {"a3-2025": True, "a3-2023": False}
     assert "a5-2023: skipped" in capsys.readouterr().out
+
+
+def test_table_columns_fit_their_longest_word_and_fill_the_page():
+    rows = [["prior", "reconstruction", "KL"], ["standard Gaussian N(0, I)", "132.44", "6.88"]]
+    widths = column_widths_cm(rows, 16.0)
+    cm_per_char = 9 * 0.55 / 72 * 2.54 * 1.1
+    assert sum(widths) == pytest.approx(16.0)
+    assert widths[1] >= (len("reconstruction") + 2) * cm_per_char  # the header does not break
+    assert widths[0] > widths[1] > widths[2]  # the long cells get the spare room
+    # Chinese characters may break anywhere: a long Chinese cell takes room, it sets no floor
+    assert column_widths_cm([["很长的中文表头" * 3, "PSNR"]], 16.0)[0] > 8.0
+    # too many long words for the page: shared out in proportion, still the page's width
+    assert sum(column_widths_cm([["reconstruction"] * 12], 16.0)) == pytest.approx(16.0)

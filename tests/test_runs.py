@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from common.cli import UserError
-from common.runs import finish_run, open_run, write_text
+from common.runs import SUMMARY_WIDTH, finish_run, open_run, save_model_summary, write_text
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -143,3 +143,16 @@ def test_a_full_disk_is_a_one_line_error_and_the_old_files_stay(tmp_path, monkey
     monkeypatch.setattr(common.runs.os, "replace", os.replace)
     assert (tmp_path / "metrics.json").read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["metrics.json", "model.weights.h5"]
+
+
+def test_model_summary_is_whole_in_a_narrow_terminal(tmp_path, monkeypatch):
+    """A graph model's table keeps its "Connected to" column and full names at 80 columns
+    (what nohup gives), so the report prints what the model is."""
+    monkeypatch.setenv("COLUMNS", "60")
+    image = keras.Input((8, 8, 3), name="image")
+    branches = [keras.layers.Dense(1, name=f"{side}_branch")(image) for side in ("left", "right")]
+    model = keras.Model(image, keras.layers.Concatenate(name="joined")(branches))
+    text = save_model_summary(tmp_path / "summary.txt", model)
+    assert (tmp_path / "summary.txt").read_text() == text
+    assert "Connected to" in text and "right_branch[0][0]" in text and "…" not in text
+    assert max(len(line) for line in text.splitlines()) == SUMMARY_WIDTH
