@@ -72,23 +72,21 @@ def add_table(document, path, caption, number):
     title = document.add_paragraph(f"表 {number}  {caption}", style="Caption")
     title.alignment = WD_ALIGN_PARAGRAPH.CENTER
     title.paragraph_format.keep_with_next = True  # the caption goes where its table goes
-    rows = markdown_rows(Path(path).read_text())
+    rows = [[text.replace("**", "") for text in row] for row in markdown_rows(Path(path).read_text())]
     table = document.add_table(rows=len(rows), cols=max(len(row) for row in rows))
     table.style = "Table Grid"
-    rows = [[text.replace("**", "") for text in row] for row in rows]
     widths = column_widths_cm(rows, MAX_FIGURE_WIDTH_CM)
     table.autofit = False
     for column, width in zip(table.columns, widths):
         column.width = Cm(width)
-    for cells, row in zip(table.rows, rows):
+    for index, (cells, row) in enumerate(zip(table.rows, rows)):
         for cell, text, width in zip(cells.cells, row, widths):
             cell.width = Cm(width)  # Word reads the cells' widths, LibreOffice the grid's
             cell.text = text
             for run in cell.paragraphs[0].runs:
                 run.font.size = Pt(TABLE_FONT_SIZE)
-    for cell in table.rows[0].cells:
-        for run in cell.paragraphs[0].runs:
-            run.bold = True
+                if index == 0:  # the header row
+                    run.bold = True
 
 
 def column_widths_cm(rows, total_cm):
