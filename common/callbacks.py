@@ -15,7 +15,7 @@ import keras
 import numpy as np
 
 from common.cli import UserError
-from common.runs import atomic_write, write_text
+from common.runs import atomic_write, read_run, update_run, write_text
 
 
 def save_weights(model, path):
@@ -69,6 +69,24 @@ class HistoryCSV(keras.callbacks.Callback):
             writer = csv.DictWriter(f, columns, restval="NA")
             writer.writeheader()
             writer.writerows(self.rows)
+
+
+class RunProgress(keras.callbacks.Callback):
+    """After every epoch, in the run's run.json: how far training got (`progress(epoch)`, a dict
+    such as {"steps_done": 300}: ./run_all.sh --dry-run estimates the rest from it) and
+    `train_seconds`, the training time summed over every session that worked on the run, so a run
+    interrupted and continued reports its whole time, not its last session's."""
+
+    def __init__(self, run_dir, progress):
+        super().__init__()
+        self.run_dir, self.progress = Path(run_dir), progress
+
+    def on_train_begin(self, logs=None):
+        self.earlier, self.start = read_run(self.run_dir).get("train_seconds", 0.0), time.time()
+
+    def on_epoch_end(self, epoch, logs=None):
+        update_run(self.run_dir, **self.progress(epoch),
+                   train_seconds=round(self.earlier + time.time() - self.start, 1))
 
 
 def fit_once(model, weights_path, **fit_args):

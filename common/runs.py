@@ -41,7 +41,7 @@ def record_settings(prog, args, rule_breaks=()):
 def inherit_breaks(run_dir):
     """Add to this process's rule breaks those of the run it evaluates (its run.json), so that an
     evaluation of a reduced run is labelled REDUCED too, in its figures and metrics.json."""
-    state = _state(Path(run_dir)) or {}
+    state = read_run(run_dir)
     for reason in state.get("breaks_assignment_rules", []):
         if RECORDED and reason not in RECORDED["breaks_assignment_rules"]:
             RECORDED["breaks_assignment_rules"].append(reason)
@@ -160,9 +160,14 @@ def _discard_if_nothing_written(run_dir, log_dir):
             log_dir.rmdir()
 
 
+def read_run(run_dir):
+    """The run's run.json as a dict (its command, settings, progress, train_seconds)."""
+    return _state(Path(run_dir)) or {}
+
+
 def update_run(run_dir, **fields):
     """Add or change fields of the run's run.json (progress, say)."""
-    state = _state(Path(run_dir)) or {}
+    state = read_run(run_dir)
     state.update(fields)
     write_text(Path(run_dir) / RUN_FILE, json.dumps(state, indent=2) + "\n")
 

@@ -11,17 +11,16 @@ discriminator), history.csv, loss.png, metrics.json. TensorBoard: logs/gan_dogs/
 finished epoch when started again with the same --run-name.
 """
 import argparse
-import time
 
 import keras
 import numpy as np
 
 from common.cli import (HelpFormatter, UserError, add_data_dir_argument, add_run_arguments,
                         add_seed_argument, finite, positive, positive_int_list, run_cli, set_seed)
-from common.callbacks import HistoryCSV, WeightsCheckpoint, backup_and_restore
+from common.callbacks import HistoryCSV, RunProgress, WeightsCheckpoint, backup_and_restore
 from common.distribute import training_strategy
 from common.figures import loss_curves, read_history
-from common.runs import (finish_run, open_run, record_settings, save_model_summary, update_run,
+from common.runs import (finish_run, open_run, read_run, record_settings, save_model_summary,
                          write_metrics)
 from gan_dogs import data
 from gan_dogs.callbacks import GANMonitor
@@ -160,14 +159,11 @@ def train(args, settings):
         WeightsCheckpoint(run_dir / "gan.weights.h5"),
         HistoryCSV(run_dir / "history.csv"),
         keras.callbacks.TensorBoard(str(log_dir)),
-        # for ./run_all.sh --dry-run's estimate of what is left of an interrupted run
-        keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: update_run(
-            run_dir, epochs_done=epoch + 1)),
+        RunProgress(run_dir, lambda epoch: {"epochs_done": epoch + 1}),
     ]
-    start = time.time()
     history = gan.fit(data.training_dataset(x_train, args.batch_size, args.seed),
                       epochs=args.epochs, callbacks=callbacks, shuffle=False, verbose=2)
-    seconds = time.time() - start
+    seconds = read_run(run_dir).get("train_seconds", 0.0)  # every session's, if it was interrupted
     if history.history:
         loss_curves(read_history(run_dir / "history.csv"), run_dir / "loss.png",
                     f"GAN losses on dog photos ({args.arch}, "
@@ -181,7 +177,7 @@ def train(args, settings):
         "augment_probability": augment_probability, "learning_rate": g_rate,
         "d_learning_rate": d_rate,
         "train_images": len(x_train), "val_fraction": args.val_fraction, "seed": args.seed,
-        "limit": args.limit, "train_seconds": round(seconds, 1),
+        "limit": args.limit, "train_seconds": seconds,
         **{f"final_{k}": v for k, v in last.items()}})
     finish_run(run_dir)
     print(f"done in {seconds:.0f} s; images in {run_dir}/stages.png")

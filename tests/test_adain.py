@@ -183,7 +183,8 @@ def test_resume_continues_at_the_right_step_and_lr(data, tmp_path, monkeypatch, 
     backup = tmp_path / "runs/adain/r/backup"
     assert backup.is_dir()
     # the progress ./run_all.sh --dry-run estimates the rest from: the one finished epoch
-    assert json.loads((tmp_path / "runs/adain/r/run.json").read_text())["steps_done"] == 3
+    killed = json.loads((tmp_path / "runs/adain/r/run.json").read_text())
+    assert killed["steps_done"] == 3 and killed["train_seconds"] > 0
     with pytest.raises(UserError, match=r"other settings \(lr_decay 0.5 -> 0.25\)"):
         train.main(args + ["--lr-decay", "0.25"])  # an unfinished run continues only as it began
     capsys.readouterr()
@@ -195,6 +196,9 @@ def test_resume_continues_at_the_right_step_and_lr(data, tmp_path, monkeypatch, 
     assert [row["epoch"] for row in rows] == ["0", "1"]  # every epoch once
     assert float(rows[-1]["learning_rate"]) == pytest.approx(1e-4 / (1 + 0.5 * 6), rel=1e-4)
     assert not backup.exists()
+    # the time of both sessions, not only the last one's
+    metrics = json.loads((tmp_path / "runs/adain/r/metrics.json").read_text())
+    assert metrics["train_seconds"] > killed["train_seconds"]
 
 
 def test_a_finished_run_is_never_written_into(data, tmp_path, capsys):

@@ -156,3 +156,22 @@ def test_model_summary_is_whole_in_a_narrow_terminal(tmp_path, monkeypatch):
     assert (tmp_path / "summary.txt").read_text() == text
     assert "Connected to" in text and "right_branch[0][0]" in text and "…" not in text
     assert max(len(line) for line in text.splitlines()) == SUMMARY_WIDTH
+
+
+def test_run_progress_sums_the_training_time_of_every_session(tmp_path, monkeypatch):
+    import common.callbacks
+    from common.callbacks import RunProgress
+
+    run_dir, _, _ = open_run("pkg", "r", {"epochs": 4}, root=tmp_path)
+    clock = iter([1000.0, 1012.5, 5000.0, 5020.0, 5030.0])
+    monkeypatch.setattr(common.callbacks.time, "time", lambda: next(clock))
+    progress = RunProgress(run_dir, lambda epoch: {"epochs_done": epoch + 1})
+    progress.on_train_begin()           # the first session: one epoch of 12.5 s, then killed
+    progress.on_epoch_end(0)
+    progress = RunProgress(run_dir, lambda epoch: {"epochs_done": epoch + 1})
+    progress.on_train_begin()           # continued later: two more epochs
+    progress.on_epoch_end(1)
+    state = json.loads((run_dir / "run.json").read_text())
+    assert state["epochs_done"] == 2 and state["train_seconds"] == 12.5 + 20.0
+    progress.on_epoch_end(2)
+    assert json.loads((run_dir / "run.json").read_text())["train_seconds"] == 12.5 + 30.0
