@@ -24,9 +24,13 @@ def upsamplings(image_size):
     return int(steps)
 
 
-def build_generator(latent_dim=128, image_size=64):
-    """z (latent_dim) -> image (S, S, 3) in [-1, 1]: dense to 4x4, then stride-2 transposed
-    convolutions halving the channels (512, 256, 128, 64 for S = 64), BN + ReLU, tanh output."""
+def build_generator(latent_dim=128, image_size=64, upconv=False):
+    """z (latent_dim) -> image (S, S, 3) in [-1, 1]: dense to 4x4 (512 channels for S = 64), then
+    stride-2 transposed convolutions halving the channels (256, 128, 64), BN + ReLU, tanh output.
+    `upconv` instead doubles the size by nearest-neighbour upsampling and follows it with two 3x3
+    convolutions, each with BN + ReLU (256, 128, 64, 32 channels), then a 3x3 convolution to RGB:
+    the generator blocks of SN-GAN and BigGAN without their skip connections, twice the depth, and
+    no transposed convolution to print a pattern aligned to the 4x4 start (Odena et al. 2016)."""
     steps = upsamplings(image_size)
     channels = 64 * 2 ** (steps - 1)
     z = keras.Input((latent_dim,), name="z")
@@ -34,12 +38,25 @@ def build_generator(latent_dim=128, image_size=64):
     x = layers.BatchNormalization(momentum=0.9)(x)
     x = layers.ReLU()(x)
     x = layers.Reshape((4, 4, channels))(x)
-    for _ in range(steps - 1):
-        channels //= 2
-        x = layers.Conv2DTranspose(channels, 4, strides=2, padding="same", use_bias=False)(x)
+
+    def conv_bn_relu(x, layer):
+        x = layer(x)
         x = layers.BatchNormalization(momentum=0.9)(x)
-        x = layers.ReLU()(x)
-    image = layers.Conv2DTranspose(3, 4, strides=2, padding="same", activation="tanh")(x)
+        return layers.ReLU()(x)
+
+    if upconv:
+        for _ in range(steps):
+            channels //= 2
+            x = layers.UpSampling2D()(x)
+            for _ in range(2):
+                x = conv_bn_relu(x, layers.Conv2D(channels, 3, padding="same", use_bias=False))
+        image = layers.Conv2D(3, 3, padding="same", activation="tanh")(x)
+    else:
+        for _ in range(steps - 1):
+            channels //= 2
+            x = conv_bn_relu(x, layers.Conv2DTranspose(channels, 4, strides=2, padding="same",
+                                                       use_bias=False))
+        image = layers.Conv2DTranspose(3, 4, strides=2, padding="same", activation="tanh")(x)
     return keras.Model(z, image, name="generator")
 
 

@@ -27,7 +27,7 @@ from gan_dogs.callbacks import GANMonitor
 from gan_dogs.model import GAN, build_discriminator, build_generator, upsamplings
 
 
-TECHNIQUES = ("augment", "hinge", "ttur", "ema", "vision")  # in the order gan_dogs.ablation adds them
+TECHNIQUES = ("augment", "hinge", "ttur", "ema", "vision", "upconv")  # in the order gan_dogs.ablation adds them
 
 
 def architecture(text):
@@ -87,8 +87,10 @@ def parse_args(argv=None):
                              "spectrally normalised discriminator with the hinge loss, Adam betas "
                              "0/0.9), ttur (two time-scale learning rates: discriminator 4x), "
                              "ema (samples from an exponential moving average of the generator, "
-                             "decay up to 0.999) and vision (a second discriminator head on frozen "
-                             "ImageNet VGG19 relu3_1 features; about 2x the time per step); dcgan: "
+                             "decay up to 0.999), vision (a second discriminator head on frozen "
+                             "ImageNet VGG19 relu3_1 features; about 2x the time per step) and "
+                             "upconv (a generator of nearest upsampling and two 3x3 convolutions "
+                             "per resolution in place of the transposed convolutions); dcgan: "
                              "the DCGAN baseline (binary cross-entropy, Adam beta_1 0.5); or "
                              "dcgan+T1+T2... with some of them "
                              "(gan_dogs.ablation)")
@@ -142,7 +144,7 @@ def train(args, settings):
     augment_probability = args.augment_probability if "augment" in used else 0.0
     betas = dict(beta_1=0.0, beta_2=0.9) if hinge else dict(beta_1=0.5)  # SN-GAN's; DCGAN's
     with training_strategy().scope():
-        generator = build_generator(args.latent_dim, args.image_size)
+        generator = build_generator(args.latent_dim, args.image_size, upconv="upconv" in used)
         discriminator = build_discriminator(args.image_size, spectral_norm=hinge,
                                             vision="vision" in used, vgg_weights=args.vgg_weights)
         gan = GAN(discriminator, generator, args.latent_dim, seed=args.seed,

@@ -166,10 +166,19 @@ def test_torchscript_reader_and_keras_rebuild_match_numpy(tmp_path):
 
 def test_generator_and_discriminator_shapes():
     for size in (16, 32, 64):
-        g, d = build_generator(8, size), build_discriminator(size)
-        images = keras.ops.convert_to_numpy(g(np.zeros((2, 8), "float32")))
-        assert images.shape == (2, size, size, 3) and np.abs(images).max() <= 1.0
-        assert d(images).shape == (2, 1)
+        d = build_discriminator(size)
+        for upconv in (False, True):
+            g = build_generator(8, size, upconv=upconv)
+            images = keras.ops.convert_to_numpy(g(np.random.default_rng(0).normal(size=(2, 8))))
+            assert images.shape == (2, size, size, 3) and np.abs(images).max() <= 1.0
+            assert d(images).shape == (2, 1)
+            kinds = [type(layer).__name__ for layer in g.layers]
+            if upconv:  # per 2x step one upsampling and two 3x3 convolutions, then one to RGB
+                steps = int(np.log2(size // 4))
+                assert kinds.count("UpSampling2D") == steps and kinds.count("Conv2D") == 2 * steps + 1
+                assert "Conv2DTranspose" not in kinds and g.layers[-1].kernel.shape == (3, 3, 32, 3)
+            else:
+                assert kinds.count("Conv2DTranspose") == int(np.log2(size // 4))
     with pytest.raises(ValueError, match="power of two"):
         build_generator(8, 48)
 
@@ -443,14 +452,16 @@ def test_recipe_gan_trains_with_hinge_loss_and_an_ema_generator(tmp_path, monkey
     assert metrics["arch"] == "recipe" and metrics["d_learning_rate"] == 4 * metrics["learning_rate"]
     summary = (run / "model_summary.txt").read_text()
     assert "(SpectralNormaliza" in summary and "vgg19_relu3_1" in summary
+    assert "(UpSampling2D)" in summary and "Conv2DTranspose" not in summary  # upconv generator
 
 
 def test_ablation_adds_one_technique_per_run_and_tabulates_their_scores(tmp_path, monkeypatch,
                                                                        random_vgg):
     from gan_dogs import ablation
     assert ablation.ARCHS == ["dcgan", "dcgan+augment", "dcgan+augment+hinge",
-                              "dcgan+augment+hinge+ttur", "dcgan+augment+hinge+ttur+ema", "recipe"]
-    assert train.techniques("recipe") == {"augment", "hinge", "ttur", "ema", "vision"}
+                              "dcgan+augment+hinge+ttur", "dcgan+augment+hinge+ttur+ema",
+                              "dcgan+augment+hinge+ttur+ema+vision", "recipe"]
+    assert train.techniques("recipe") == {"augment", "hinge", "ttur", "ema", "vision", "upconv"}
     with pytest.raises(argparse.ArgumentTypeError):
         train.architecture("dcgan+ema+dropout")
     # two of the five runs (they take a while): hinge without ttur, and everything
