@@ -72,9 +72,8 @@ SECONDS = {
     "ae_dogs_epoch_64": 7.5,          # one model, 3,600 photos of 64x64, batch 64
     "vae_epoch": 7.0,                 # one prior, 60,000 images, batch 128
     "vae_evaluation": 30,             # per prior: test ELBO and importance-weighted likelihood
-    "gan_epoch_64": 68,               # the recipe, 3,600 photos of 64x64, batch 16: 205 s on the
-                                      # 2.05-s AVX2 machine without its VGG head, which costs
-                                      # 1.9x per step there (30-step epochs: 64 s against 38 s)
+    "gan_epoch_64": 80,               # the recipe, 3,600 photos of 64x64, batch 16: 496 s per
+                                      # epoch on the 2.16-s AVX2 machine (epoch 2 of the --cpu run)
     "gan_epoch_32": 16,               # 32x32, batch 16
     "gan_fid_image": 0.03,            # Inception features of one image at 299x299: 0.18 s there
     "gatys_step_256": 1.0,            # gatys.bench at 256x256
@@ -222,15 +221,16 @@ def run_profile(profile, steps, dry_run=False, overwrite=False, root="."):
     them all, each trainer moving its finished run folder aside to <name>.old-<time>."""
     plans = {step: step_plan(step, profile, root) for step in steps}
     factors = {step: speed_factor(step) for step in steps}
-    if not overwrite and all(done(output) for commands, _, _ in plans.values()
-                             for _, output in commands):
+    finished = {step for step in steps
+                if not overwrite and all(done(output) for _, output in plans[step][0])}
+    if len(finished) == len(steps):
         print(f"== profile --{profile} is finished: its results are in "
               f"{Path(root) / 'results' / profile}/ (summary.md lists them); add --overwrite to "
               "run it again (finished runs are moved aside, not deleted)")
         return
-    total = sum(plans[step][1] * factors[step][0] for step in steps)
-    print(f"== profile --{profile}: {len(steps)} step(s), about {hours(total)} in all "
-          f"(estimated for {speed_factor()[1]})")
+    total = sum(plans[step][1] * factors[step][0] for step in steps if step not in finished)
+    print(f"== profile --{profile}: {len(steps)} step(s), {len(finished)} finished, about "
+          f"{hours(total)} left (estimated for {speed_factor()[1]})")
     if profile == "quick":
         print("== QUICK profile: a smoke run; its results do not meet the assignment's settings "
               "(use --cpu for those)")
@@ -239,8 +239,8 @@ def run_profile(profile, steps, dry_run=False, overwrite=False, root="."):
         commands, seconds, how = plans[step] if dry_run else step_plan(step, profile, root)
         factor, basis = factors[step]
         scaled = f"; {basis}" if basis.startswith("this step") else ""
-        print(f"== step {step} ({profile}): about {hours(seconds * factor)} (reference machine: "
-              f"{how}{scaled})")
+        print(f"== step {step} ({profile}): " + ("finished" if step in finished else
+              f"about {hours(seconds * factor)} (reference machine: {how}{scaled})"))
         start = time.time()
         timed_whole = True  # no command skipped or continued: the wall time is the step's own
         for argv, output in commands:

@@ -1,6 +1,8 @@
 """The run_all.sh profiles: every --cpu command meets the assignment texts' literal rules; dry runs."""
 import importlib
 import json
+import os
+import shutil
 import subprocess
 import sys
 import time
@@ -80,9 +82,12 @@ def test_gpu_profile_uses_the_reference_settings():
     assert not any(rule_breaks(parsed).values())
 
 
-def test_dry_run_lists_every_step_with_an_estimate_and_runs_nothing():
+def test_dry_run_lists_every_step_with_an_estimate_and_runs_nothing(tmp_path):
+    # a checkout with no runs and no .venv yet (run_all.sh works in its own folder)
+    shutil.copy(ROOT / "run_all.sh", tmp_path)
+    (tmp_path / "common").symlink_to(ROOT / "common")
     start = time.time()
-    result = subprocess.run(["bash", str(ROOT / "run_all.sh"), "--dry-run", "--cpu"],
+    result = subprocess.run(["bash", str(tmp_path / "run_all.sh"), "--dry-run", "--cpu"],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert time.time() - start < 10
@@ -91,18 +96,18 @@ def test_dry_run_lists_every_step_with_an_estimate_and_runs_nothing():
         assert f"== step {step} (cpu): about " in out
     assert "python -m adain.train --run-name cpu --steps 10000" in out
     assert "--snapshot-epochs 10,30,50" in out
-    alias = subprocess.run(["bash", str(ROOT / "run_all.sh"), "--dry-run", "--full", "--only", "adain"],
+    alias = subprocess.run(["bash", str(tmp_path / "run_all.sh"), "--dry-run", "--full", "--only", "adain"],
                            capture_output=True, text=True, timeout=60)
     assert "--batch-size 8 --image-size 256" in alias.stdout and "== step gatys" not in alias.stdout
 
 
-def test_dry_run_needs_only_the_standard_library():
+def test_dry_run_needs_only_the_standard_library(tmp_path):
     """./run_all.sh --dry-run answers before .venv exists: common.profiles and what it imports
     must not need NumPy (or anything else outside the standard library)."""
     code = ("import sys; sys.modules['numpy'] = None; from common import profiles; "
             "profiles.main(['--profile', 'cpu', '--dry-run'])")
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                            timeout=60)
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert result.returncode == 0, result.stderr
     assert "== step gatys (cpu): about " in result.stdout
 
@@ -118,6 +123,10 @@ def test_finished_runs_are_skipped_and_a_finished_profile_says_so(tmp_path, caps
     profiles.run_profile("cpu", ["ae_mnist", "vae_mnist"], dry_run=True, root=tmp_path)
     out = capsys.readouterr().out
     assert "done already" in out.split("step vae_mnist")[0]
+    # the estimate is what is left: the finished step counts for nothing
+    assert "== step ae_mnist (cpu): finished\n" in out and "2 step(s), 1 finished" in out
+    vae_alone = out.split("== step vae_mnist (cpu): about ")[1].split(" (")[0]
+    assert f"about {vae_alone} left" in out
     assert "   python -m vae_mnist.compare --run-name cpu --epochs 50\n" in out
     run_folder("vae_mnist", True)
     profiles.run_profile("cpu", ["ae_mnist", "vae_mnist"], dry_run=False, root=tmp_path)
