@@ -34,28 +34,24 @@ def build_generator(latent_dim=128, image_size=64, upconv=False):
     steps = upsamplings(image_size)
     channels = 64 * 2 ** (steps - 1)
     z = keras.Input((latent_dim,), name="z")
-    x = layers.Dense(4 * 4 * channels, use_bias=False)(z)
-    x = layers.BatchNormalization(momentum=0.9)(x)
-    x = layers.ReLU()(x)
+
+    def bn_relu(x):
+        return layers.ReLU()(layers.BatchNormalization(momentum=0.9)(x))
+
+    x = bn_relu(layers.Dense(4 * 4 * channels, use_bias=False)(z))
     x = layers.Reshape((4, 4, channels))(x)
-
-    def conv_bn_relu(x, layer):
-        x = layer(x)
-        x = layers.BatchNormalization(momentum=0.9)(x)
-        return layers.ReLU()(x)
-
     if upconv:
         for _ in range(steps):
             channels //= 2
             x = layers.UpSampling2D()(x)
             for _ in range(2):
-                x = conv_bn_relu(x, layers.Conv2D(channels, 3, padding="same", use_bias=False))
+                x = bn_relu(layers.Conv2D(channels, 3, padding="same", use_bias=False)(x))
         image = layers.Conv2D(3, 3, padding="same", activation="tanh")(x)
     else:
         for _ in range(steps - 1):
             channels //= 2
-            x = conv_bn_relu(x, layers.Conv2DTranspose(channels, 4, strides=2, padding="same",
-                                                       use_bias=False))
+            x = bn_relu(layers.Conv2DTranspose(channels, 4, strides=2, padding="same",
+                                               use_bias=False)(x))
         image = layers.Conv2DTranspose(3, 4, strides=2, padding="same", activation="tanh")(x)
     return keras.Model(z, image, name="generator")
 

@@ -27,7 +27,8 @@ from gan_dogs.callbacks import GANMonitor
 from gan_dogs.model import GAN, build_discriminator, build_generator, upsamplings
 
 
-TECHNIQUES = ("augment", "hinge", "ttur", "ema", "vision", "upconv")  # in the order gan_dogs.ablation adds them
+# in the order gan_dogs.ablation adds them
+TECHNIQUES = ("augment", "hinge", "ttur", "ema", "vision", "upconv")
 
 
 def architecture(text):

@@ -175,7 +175,8 @@ def test_generator_and_discriminator_shapes():
             kinds = [type(layer).__name__ for layer in g.layers]
             if upconv:  # per 2x step one upsampling and two 3x3 convolutions, then one to RGB
                 steps = int(np.log2(size // 4))
-                assert kinds.count("UpSampling2D") == steps and kinds.count("Conv2D") == 2 * steps + 1
+                assert kinds.count("UpSampling2D") == steps
+                assert kinds.count("Conv2D") == 2 * steps + 1
                 assert "Conv2DTranspose" not in kinds and g.layers[-1].kernel.shape == (3, 3, 32, 3)
             else:
                 assert kinds.count("Conv2DTranspose") == int(np.log2(size // 4))

@@ -96,7 +96,8 @@ def test_dry_run_lists_every_step_with_an_estimate_and_runs_nothing(tmp_path):
         assert f"== step {step} (cpu): about " in out
     assert "python -m adain.train --run-name cpu --steps 10000" in out
     assert "--snapshot-epochs 10,30,50" in out
-    alias = subprocess.run(["bash", str(tmp_path / "run_all.sh"), "--dry-run", "--full", "--only", "adain"],
+    alias = subprocess.run(["bash", str(tmp_path / "run_all.sh"), "--dry-run", "--full",
+                            "--only", "adain"],
                            capture_output=True, text=True, timeout=60)
     assert "--batch-size 8 --image-size 256" in alias.stdout and "== step gatys" not in alias.stdout
 
