@@ -181,7 +181,7 @@ def main(argv=None):
         "final": metrics, "steps": args.steps, "batch_size": args.batch_size,
         "image_size": args.image_size, "load_size": args.load_size,
         "style_weight": args.style_weight, "precision": args.precision, "checkpoint_steps": ckpt_steps,
-        "train_seconds": read_run(run_dir).get("train_seconds")})
+        "train_seconds": read_run(run_dir).get("train_seconds", 0.0)})
     finish_run(run_dir)
     print(f"done: {run_dir}/stages.png, decoder_final.weights.h5; final losses {metrics}")
     return run_dir

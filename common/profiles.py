@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 from common.cli import HelpFormatter, UserError, data_dir, run_cli
-from common.runs import write_text
+from common.runs import read_run, write_text
 
 STEPS = ["ae_mnist", "adain", "ae_dogs", "vae_mnist", "gan_dogs", "gatys"]
 PROFILES = ["cpu", "gpu", "quick"]
@@ -180,23 +180,16 @@ def speed_factor(step=None):
 def what_is_left(runs, total, unit):
     """(how many `unit`s are left, in words): an interrupted run continues where it stopped, which
     its run.json records as steps_done / epochs_done."""
-    left = total - run_record(runs).get(f"{unit}_done", 0)
+    left = total - read_run(runs).get(f"{unit}_done", 0)
     return left, f"{left} of {total} {unit} left" if left < total else f"{total} {unit}"
-
-
-def run_record(folder):
-    """A run folder's run.json (common.runs.open_run), {} where there is none."""
-    try:
-        return json.loads((Path(folder) / "run.json").read_text())
-    except (OSError, ValueError):
-        return {}
 
 
 def done(output):
     """Has the command that writes `output` finished? A run folder says so in its run.json
-    (an interrupted run's folder exists, unfinished); a file, by existing."""
+    (an interrupted run's folder exists, unfinished; a folder made by hand counts as finished, as
+    open_run sees it); a file, by existing."""
     output = Path(output)
-    return output.exists() if output.suffix else run_record(output).get("finished", False)
+    return output.exists() if output.suffix else read_run(output).get("finished", False)
 
 
 def hours(seconds):

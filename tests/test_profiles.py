@@ -139,6 +139,17 @@ def test_finished_runs_are_skipped_and_a_finished_profile_says_so(tmp_path, caps
     assert "compare --run-name cpu --epochs 50 --overwrite" in out and "done already" not in out
 
 
+def test_a_run_folder_made_by_hand_counts_as_finished_as_open_run_sees_it(tmp_path):
+    """open_run refuses to write into a folder with files but no run.json; run_all must not
+    start the step's command only to see it stop with that error."""
+    folder = tmp_path / "runs" / "gatys" / "cpu"
+    assert not profiles.done(folder)
+    folder.mkdir(parents=True)
+    assert not profiles.done(folder)  # empty: nothing to protect
+    (folder / "my_result.png").write_bytes(b"png")
+    assert profiles.done(folder)
+
+
 def test_estimates_scale_with_this_machines_bench(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(profiles, "SPEED_FILE", tmp_path / "speed.json")
     profiles.run_profile("cpu", ["ae_mnist"], dry_run=True, root=tmp_path)
