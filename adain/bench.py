@@ -132,7 +132,8 @@ def main(argv=None):
     set_seed(args.seed)
     import tensorflow as tf  # tf.data feeds every Keras backend
 
-    from adain.model import AdaINModel, choose_precision
+    from adain.model import AdaINModel
+    from common.precision import choose_precision
     from common.distribute import gpu_count
     from common.gradients import no_gradients
 

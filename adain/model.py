@@ -13,7 +13,6 @@ import keras
 from keras import layers, ops
 
 from adain.layers import AdaIN, ReflectionPadding2D, masked_adain, mean_std
-from common.distribute import gpu_count
 from common.vgg import ADAIN_LAYERS, vgg19_features
 
 # lambda for the Keras (Caffe-range) VGG19 features; the README explains why not the reference's 10
@@ -49,33 +48,6 @@ def build_decoder(name="decoder"):
         x = layers.Conv2D(item, 3, activation=None if last else "relu", name=f"conv{n_conv}",
                           kernel_initializer=torch_conv_init(), dtype="float32" if last else None)(x)
     return keras.Model(inputs, x, name=name)
-
-
-def native_bfloat16():
-    """Whether the hardware computes in bfloat16: the first GPU, if any, has compute capability
-    8.0+ (Ampere, Hopper: bf16 tensor cores), else the CPU has AVX512-BF16 or AMX."""
-    if gpu_count():
-        if keras.backend.backend() == "torch":
-            import torch
-            return torch.cuda.get_device_capability(0)[0] >= 8
-        import tensorflow as tf
-        details = tf.config.experimental.get_device_details(tf.config.list_physical_devices("GPU")[0])
-        return details.get("compute_capability", (0, 0))[0] >= 8
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        flags = ""
-    return "avx512_bf16" in flags or "amx_bf16" in flags
-
-
-def choose_precision(name="auto"):
-    """'auto' -> 'mixed_bfloat16' where the hardware has bf16 (measured ~2x faster on an AVX512-BF16
-    CPU, losses within 1%; unlike float16 it needs no loss scaling, so the custom train step is
-    unchanged), else 'float32'. Sets and returns the Keras dtype policy."""
-    if name == "auto":
-        name = "mixed_bfloat16" if native_bfloat16() else "float32"
-    keras.mixed_precision.set_global_policy(name)
-    return name
 
 
 def _mse(a, b):

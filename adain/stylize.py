@@ -216,7 +216,8 @@ def main(argv=None):
     decoder_path = args.decoder or default_decoder()
 
     from adain.figures import stylize_figure
-    from adain.model import AdaINModel, choose_precision, load_decoder
+    from adain.model import AdaINModel, load_decoder
+    from common.precision import choose_precision
 
     choose_precision(args.precision)
     model = AdaINModel(decoder=load_decoder(decoder_path), vgg_weights=args.vgg_weights)

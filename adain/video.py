@@ -116,7 +116,8 @@ def main(argv=None):
     source = existing_file(args.input, "video")
     style_path = existing_file(args.style, "style image")
     out = Path(args.out or source.with_name(f"{source.stem}_{style_path.stem}.mp4"))
-    from adain.model import AdaINModel, choose_precision, load_decoder
+    from adain.model import AdaINModel, load_decoder
+    from common.precision import choose_precision
     from adain.stylize import default_decoder, load_input
 
     style = load_input(style_path, args.style_size)

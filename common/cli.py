@@ -92,7 +92,7 @@ def add_seed_argument(parser, what):
 
 
 def add_precision_argument(parser):
-    """--precision, as the AdaIN commands have it (resolved by adain.model.choose_precision)."""
+    """--precision, as the AdaIN and GAN commands have it (common.precision.choose_precision)."""
     parser.add_argument("--precision", choices=["auto", "float32", "mixed_bfloat16"], default="auto",
                         help="compute dtype; mixed_bfloat16 = bf16 convolutions, float32 weights, "
                              "statistics and losses; auto = mixed_bfloat16 where the hardware has "

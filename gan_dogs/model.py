@@ -46,13 +46,14 @@ def build_generator(latent_dim=128, image_size=64, upconv=False):
             x = layers.UpSampling2D()(x)
             for _ in range(2):
                 x = bn_relu(layers.Conv2D(channels, 3, padding="same", use_bias=False)(x))
-        image = layers.Conv2D(3, 3, padding="same", activation="tanh")(x)
+        image = layers.Conv2D(3, 3, padding="same", activation="tanh", dtype="float32")(x)
     else:
         for _ in range(steps - 1):
             channels //= 2
             x = bn_relu(layers.Conv2DTranspose(channels, 4, strides=2, padding="same",
                                                use_bias=False)(x))
-        image = layers.Conv2DTranspose(3, 4, strides=2, padding="same", activation="tanh")(x)
+        image = layers.Conv2DTranspose(3, 4, strides=2, padding="same", activation="tanh",
+                                       dtype="float32")(x)
     return keras.Model(z, image, name="generator")
 
 
@@ -67,7 +68,9 @@ def build_discriminator(image_size=64, spectral_norm=False, vision=False, vgg_we
     a discriminator trained on 3,600 photos can."""
 
     def wrap(layer):  # short names: the printed structure in the report stays readable
-        return layers.SpectralNormalization(layer, name=f"sn_{layer.name}") if spectral_norm else layer
+        if not spectral_norm:
+            return layer
+        return layers.SpectralNormalization(layer, name=f"sn_{layer.name}", dtype=layer.dtype_policy)
 
     steps = upsamplings(image_size)
     image = keras.Input((image_size, image_size, 3), name="image")
@@ -78,7 +81,7 @@ def build_discriminator(image_size=64, spectral_norm=False, vision=False, vgg_we
     x = layers.Flatten()(x)
     if not spectral_norm:
         x = layers.Dropout(0.2)(x)
-    logits = [wrap(layers.Dense(1, name="logit"))(x)]
+    logits = [wrap(layers.Dense(1, name="logit", dtype="float32"))(x)]
     if vision:
         vgg = vgg19_features(["relu3_1"], weights_path=vgg_weights, name="vgg19_relu3_1")
         [x] = vgg(layers.Rescaling(0.5, offset=0.5)(image))  # S/4 x S/4 x 256
@@ -89,8 +92,8 @@ def build_discriminator(image_size=64, spectral_norm=False, vision=False, vgg_we
             channels = 256 * 2 ** min(i, 1)
             x = wrap(layers.Conv2D(channels, 4, strides=2, padding="same", name=f"vgg_conv{i + 1}"))(x)
             x = layers.LeakyReLU(0.2)(x)
-        logits.append(wrap(layers.Dense(1, name="vgg_logit"))(layers.Flatten()(x)))
-    logit = layers.Concatenate(name="logits")(logits) if vision else logits[0]
+        logits.append(wrap(layers.Dense(1, name="vgg_logit", dtype="float32"))(layers.Flatten()(x)))
+    logit = layers.Concatenate(name="logits", dtype="float32")(logits) if vision else logits[0]
     return keras.Model(image, logit, name="discriminator")
 
 

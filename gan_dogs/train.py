@@ -15,11 +15,13 @@ import argparse
 import keras
 import numpy as np
 
-from common.cli import (HelpFormatter, UserError, add_data_dir_argument, add_run_arguments,
-                        add_seed_argument, finite, positive, positive_int_list, run_cli, set_seed)
+from common.cli import (HelpFormatter, UserError, add_data_dir_argument, add_precision_argument,
+                        add_run_arguments, add_seed_argument, finite, positive,
+                        positive_int_list, run_cli, set_seed)
 from common.callbacks import HistoryCSV, RunProgress, WeightsCheckpoint, backup_and_restore
 from common.distribute import training_strategy
 from common.figures import loss_curves, read_history
+from common.precision import choose_precision
 from common.runs import (finish_run, open_run, read_run, record_settings, save_model_summary,
                          write_metrics)
 from gan_dogs import data
@@ -111,6 +113,7 @@ def parse_args(argv=None):
     parser.add_argument("--val-fraction", type=finite(float), default=0.1,
                         help="photos held out from training, used by gan_dogs.evaluate as the "
                              "real-vs-real FID floor (keep it equal there)")
+    add_precision_argument(parser)
     add_data_dir_argument(parser, "dogs/")
     add_seed_argument(parser, "weights, data order and the fixed latent batch")
     add_run_arguments(parser, "gan_dogs")
@@ -123,6 +126,11 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.precision == "auto" and keras.backend.backend() == "torch":
+        # Keras's SpectralNormalization under torch in bf16 scales the logits (0.41x measured
+        # from identical weights; tests/test_gan_dogs.py): float32 there unless asked
+        args.precision = "float32"
+    args.precision = choose_precision(args.precision)  # recorded resolved: a resumed run keeps it
     settings = record_settings("gan_dogs.train", args, rule_breaks(args))
     train(args, settings)
 
@@ -180,7 +188,7 @@ def train(args, settings):
         "augment_probability": augment_probability, "learning_rate": g_rate,
         "d_learning_rate": d_rate,
         "train_images": len(x_train), "val_fraction": args.val_fraction, "seed": args.seed,
-        "limit": args.limit, "train_seconds": seconds,
+        "limit": args.limit, "precision": args.precision, "train_seconds": seconds,
         **{f"final_{k}": v for k, v in last.items()}})
     finish_run(run_dir)
     print(f"done in {seconds:.0f} s; images in {run_dir}/stages.png")

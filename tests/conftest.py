@@ -12,6 +12,16 @@ def no_recorded_settings():
     runs.RECORDED.clear()
 
 
+@pytest.fixture(autouse=True)
+def float32_policy():
+    """A command called in-process with --precision auto sets Keras's global dtype policy (bf16 on
+    bf16 hardware) for the rest of the process; start and leave every test in float32."""
+    import keras
+    keras.mixed_precision.set_global_policy("float32")
+    yield
+    keras.mixed_precision.set_global_policy("float32")
+
+
 @pytest.fixture
 def second_run_is_refused():
     """check(main, argv, run_dir): after a finished run in run_dir, the same command (and the same

@@ -14,6 +14,7 @@ from PIL import Image
 
 import adain.callbacks
 import adain.model
+import common.precision
 from adain import evaluate, stylize, train
 from adain.layers import EPSILON, AdaIN, ReflectionPadding2D
 from adain.model import AdaINModel, build_decoder, load_decoder
@@ -23,12 +24,9 @@ from common.cli import UserError
 
 @pytest.fixture(autouse=True)
 def random_vgg(monkeypatch):
-    """Every AdaINModel gets a random-weight VGG19 (no asset needed) and float32."""
+    """Every AdaINModel gets a random-weight VGG19 (no asset needed)."""
     monkeypatch.setattr(adain.model, "vgg19_features",
                         lambda *args, **kwargs: vgg19_features(ADAIN_LAYERS, pretrained=False))
-    keras.mixed_precision.set_global_policy("float32")
-    yield
-    keras.mixed_precision.set_global_policy("float32")
 
 
 def test_adain_matches_numpy_statistics():
@@ -83,17 +81,14 @@ def test_alpha_zero_gives_content_features_and_interpolation():
 
 
 def test_auto_precision_follows_the_cpu_flags(monkeypatch):
-    monkeypatch.setattr(adain.model, "gpu_count", lambda: 0)
-    try:
-        for flags, expected in (("fpu avx2 avx512_bf16 fma", "mixed_bfloat16"),
-                                ("fpu avx2 fma", "float32")):
-            # Path("/proc/cpuinfo").read_text() gives these flags
-            monkeypatch.setattr(adain.model, "Path",
-                                lambda path, text=flags: SimpleNamespace(read_text=lambda: text))
-            assert adain.model.choose_precision("auto") == expected
-            assert keras.mixed_precision.global_policy().name == expected
-    finally:
-        keras.mixed_precision.set_global_policy("float32")
+    monkeypatch.setattr(common.precision, "gpu_count", lambda: 0)
+    for flags, expected in (("fpu avx2 avx512_bf16 fma", "mixed_bfloat16"),
+                            ("fpu avx2 amx_bf16 fma", "mixed_bfloat16"), ("fpu avx2 fma", "float32")):
+        # Path("/proc/cpuinfo").read_text() gives these flags
+        monkeypatch.setattr(common.precision, "Path",
+                            lambda path, text=flags: SimpleNamespace(read_text=lambda: text))
+        assert common.precision.choose_precision("auto") == expected
+        assert keras.mixed_precision.global_policy().name == expected
 
 
 def test_bfloat16_train_steps_match_float32_on_this_backend():
@@ -104,19 +99,16 @@ def test_bfloat16_train_steps_match_float32_on_this_backend():
     batch = (rng.random((2, 32, 32, 3), "float32"), rng.random((2, 32, 32, 3), "float32"))
     encoder, decoder = vgg19_features(ADAIN_LAYERS, pretrained=False), build_decoder()
     weights, losses = (encoder.get_weights(), decoder.get_weights()), {}
-    try:
-        for policy in ("float32", "mixed_bfloat16"):
-            adain.model.choose_precision(policy)
-            encoder, decoder = vgg19_features(ADAIN_LAYERS, pretrained=False), build_decoder()
-            encoder.set_weights(weights[0])
-            decoder.set_weights(weights[1])
-            model = AdaINModel(encoder=encoder, decoder=decoder)
-            model.compile(optimizer=keras.optimizers.Adam(1e-4))
-            losses[policy] = [float(keras.ops.convert_to_numpy(model.train_step(batch)["loss"]))
-                              for _ in range(3)]
-            assert model.decoder.layers[1].compute_dtype == policy.replace("mixed_", "")
-    finally:
-        keras.mixed_precision.set_global_policy("float32")
+    for policy in ("float32", "mixed_bfloat16"):
+        common.precision.choose_precision(policy)
+        encoder, decoder = vgg19_features(ADAIN_LAYERS, pretrained=False), build_decoder()
+        encoder.set_weights(weights[0])
+        decoder.set_weights(weights[1])
+        model = AdaINModel(encoder=encoder, decoder=decoder)
+        model.compile(optimizer=keras.optimizers.Adam(1e-4))
+        losses[policy] = [float(keras.ops.convert_to_numpy(model.train_step(batch)["loss"]))
+                          for _ in range(3)]
+        assert model.decoder.layers[1].compute_dtype == policy.replace("mixed_", "")
     np.testing.assert_allclose(losses["mixed_bfloat16"], losses["float32"], rtol=0.01)
 
 

@@ -282,7 +282,7 @@ def test_train_cli_writes_snapshots_checkpoints_and_stage_figure(tmp_path, monke
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(train.data, "load_dogs", fake_dogs)
     argv = ["--arch", "dcgan", "--epochs", "2", "--snapshot-epochs", "1,2", "--image-size", "16",
-            "--latent-dim", "8", "--batch-size", "16", "--run-name", "t/one"]
+            "--latent-dim", "8", "--batch-size", "16", "--run-name", "t/one", "--precision", "float32"]
     train.main(argv)
     run = tmp_path / "runs/gan_dogs/t/one"
     second_run_is_refused(train.main, argv, run)
@@ -414,6 +414,33 @@ def random_vgg(monkeypatch):
         layers, pretrained=False, name=kwargs.get("name", "vgg")))
 
 
+@pytest.mark.xfail(keras.backend.backend() == "torch", strict=True,
+                   reason="Keras's SpectralNormalization under torch in bf16 scales the logits "
+                          "(0.41x from identical weights), so gan_dogs.train's auto is float32 there")
+def test_bfloat16_train_steps_match_float32(random_vgg):
+    """mixed_bfloat16 computes the networks in bf16 and keeps images, logits and losses in float32:
+    from the same weights and random numbers, the recipe's first train steps give float32's
+    losses within a few per cent."""
+    real = np.random.default_rng(0).uniform(-1, 1, (16, 16, 16, 3)).astype("float32")
+    weights, losses = None, {}
+    for policy in ("float32", "mixed_bfloat16"):
+        keras.mixed_precision.set_global_policy(policy)
+        keras.utils.set_random_seed(0)
+        generator = build_generator(8, 16, upconv=True)
+        discriminator = build_discriminator(16, spectral_norm=True, vision=True)
+        weights = weights or (generator.get_weights(), discriminator.get_weights())
+        generator.set_weights(weights[0])
+        discriminator.set_weights(weights[1])
+        gan = GAN(discriminator, generator, 8, augment=0.3, hinge=True, ema_decay=0.999)
+        gan.compile(keras.optimizers.Adam(4e-4, beta_1=0.0, beta_2=0.9),
+                    keras.optimizers.Adam(1e-4, beta_1=0.0, beta_2=0.9))
+        steps = [gan.train_step(keras.ops.convert_to_tensor(real)) for _ in range(3)]
+        losses[policy] = [[float(keras.ops.convert_to_numpy(s[k])) for k in ("d_loss", "g_loss")]
+                          for s in steps]
+        assert keras.backend.standardize_dtype(gan(np.zeros((2, 8), "float32")).dtype) == "float32"
+    np.testing.assert_allclose(losses["mixed_bfloat16"], losses["float32"], rtol=0.05)
+
+
 def test_vision_head_adds_a_logit_from_frozen_vgg_features(random_vgg):
     keras.utils.set_random_seed(0)
     plain, vision = (build_discriminator(32, spectral_norm=True, vision=v) for v in (False, True))
@@ -440,8 +467,10 @@ def test_vision_head_adds_a_logit_from_frozen_vgg_features(random_vgg):
 def test_recipe_gan_trains_with_hinge_loss_and_an_ema_generator(tmp_path, monkeypatch, random_vgg):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(train.data, "load_dogs", fake_dogs)
+    # in bf16 (the default on bf16 hardware; emulated, slower, elsewhere)
     train.main(["--arch", "recipe", "--epochs", "2", "--snapshot-epochs", "1,2", "--image-size", "16",
-                "--latent-dim", "8", "--batch-size", "16", "--run-name", "r"])
+                "--latent-dim", "8", "--batch-size", "16", "--run-name", "r",
+                "--precision", "mixed_bfloat16"])
     run = tmp_path / "runs/gan_dogs/r"
     sampled, raw = (keras.models.load_model(run / name) for name in ("generator.keras",
                                                                       "generator_raw.keras"))
@@ -449,8 +478,11 @@ def test_recipe_gan_trains_with_hinge_loss_and_an_ema_generator(tmp_path, monkey
     # after two epochs the average lags the trained generator: the two differ, both are images
     sampled_z, raw_z = (keras.ops.convert_to_numpy(g(z)) for g in (sampled, raw))
     assert not np.allclose(sampled_z, raw_z) and np.abs(sampled_z).max() <= 1
+    assert sampled_z.dtype == np.float32 and sampled.layers[1].compute_dtype == "bfloat16"
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["arch"] == "recipe" and metrics["d_learning_rate"] == 4 * metrics["learning_rate"]
+    assert metrics["precision"] == "mixed_bfloat16"
+    assert all(np.isfinite(metrics[f"final_{k}"]) for k in ("d_loss", "g_loss"))
     summary = (run / "model_summary.txt").read_text()
     assert "(SpectralNormaliza" in summary and "vgg19_relu3_1" in summary
     assert "(UpSampling2D)" in summary and "Conv2DTranspose" not in summary  # upconv generator
