@@ -72,8 +72,8 @@ SECONDS = {
     "ae_dogs_epoch_64": 7.5,          # one model, 3,600 photos of 64x64, batch 64
     "vae_epoch": 7.0,                 # one prior, 60,000 images, batch 128
     "vae_evaluation": 30,             # per prior: test ELBO and importance-weighted likelihood
-    "gan_epoch_64": 80,               # the recipe, 3,600 photos of 64x64, batch 16: 496 s per
-                                      # epoch on the 2.16-s AVX2 machine (epoch 2 of the --cpu run)
+    "gan_epoch_64": 114,              # the recipe, 3,600 photos of 64x64, batch 16, bf16: 169 s
+                                      # per epoch on a 0.52-s AMX machine (epoch 2 of the --cpu run)
     "gan_epoch_32": 16,               # 32x32, batch 16
     "gan_fid_image": 0.03,            # Inception features of one image at 299x299: 0.18 s there
     "gatys_step_256": 1.0,            # gatys.bench at 256x256
