@@ -126,11 +126,11 @@ def main(argv=None):
     from adain.data import content_style_dataset
     from adain.figures import stage_figure, training_curves
     from adain.model import AdaINModel
-    from common.precision import choose_precision
     from adain.stylize import load_input
     from common.callbacks import HistoryCSV, RunProgress, backup_and_restore, save_weights
     from common.distribute import gpu_count, training_strategy
     from common.figures import read_history
+    from common.precision import choose_precision
 
     args.precision = choose_precision(args.precision)
     resolve_auto_sizes(args, gpu_count() > 0)

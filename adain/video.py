@@ -117,8 +117,8 @@ def main(argv=None):
     style_path = existing_file(args.style, "style image")
     out = Path(args.out or source.with_name(f"{source.stem}_{style_path.stem}.mp4"))
     from adain.model import AdaINModel, load_decoder
-    from common.precision import choose_precision
     from adain.stylize import default_decoder, load_input
+    from common.precision import choose_precision
 
     style = load_input(style_path, args.style_size)
     choose_precision(args.precision)
