@@ -102,10 +102,11 @@ def rule_breaks(args):
 
 
 def settings_label(args):
-    """The free settings in words, for figure titles: 'batch 4, 128-px crops of 256-px images, bf16'."""
+    """The free settings in words, for figure titles:
+    'batch 4, 128-px crops of 256-px images, lr 0.0001, style weight 40, bf16'."""
     precision = "bf16" if args.precision == "mixed_bfloat16" else args.precision
     return (f"batch {args.batch_size}, {args.image_size}-px crops of {args.load_size}-px images, "
-            f"{precision}")
+            f"lr {args.learning_rate:g}, style weight {args.style_weight:g}, {precision}")
 
 
 def main(argv=None):
