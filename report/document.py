@@ -21,8 +21,13 @@ from common.runs import RUN_FILE
 EAST_ASIAN_FONT = "宋体"      # SimSun: on every Chinese Windows and Office
 MONOSPACE_FONT = "Consolas"
 PLACEHOLDER = "在此写下你的观察与分析"
-MAX_FIGURE_WIDTH_CM = 16.0  # also the tables' width: the text width of the page
+PAGE_CM, SIDE_MARGIN_CM = (21.0, 29.7), 2.5  # A4, as Chinese universities print
+MAX_FIGURE_WIDTH_CM = PAGE_CM[0] - 2 * SIDE_MARGIN_CM  # also the tables' width: the text width
 TABLE_FONT_SIZE = 9
+CODE_FONT_SIZE = 8
+# advance of a monospaced character in em: Consolas 0.55, but LibreOffice and a Mac without it
+# substitute DejaVu Sans Mono or Menlo at 0.60, and a line that wraps breaks a printed table
+MONOSPACE_ADVANCE_EM = 0.60
 
 
 def set_fonts(style, latin, east_asian=EAST_ASIAN_FONT, size=None):
@@ -36,13 +41,16 @@ def set_fonts(style, latin, east_asian=EAST_ASIAN_FONT, size=None):
 
 def new_document(title, author):
     document = docx.Document()
+    section = document.sections[0]  # python-docx's template is US Letter, 15.2 cm of text width
+    section.page_width, section.page_height = Cm(PAGE_CM[0]), Cm(PAGE_CM[1])
+    section.left_margin = section.right_margin = Cm(SIDE_MARGIN_CM)
     styles = document.styles
     set_fonts(styles["Normal"], "Times New Roman", size=11)
     for name in ("Title", "Heading 1", "Heading 2", "Heading 3", "Caption"):
         set_fonts(styles[name], "Times New Roman")
     code = styles.add_style("Code", 1)  # a paragraph style
     code.base_style = styles["Normal"]
-    set_fonts(code, MONOSPACE_FONT, size=8)
+    set_fonts(code, MONOSPACE_FONT, size=CODE_FONT_SIZE)
     code.paragraph_format.space_after = Pt(0)
     document.core_properties.author = author
     document.core_properties.last_modified_by = author
@@ -83,6 +91,8 @@ def add_table(document, path, caption, number):
         for cell, text, width in zip(cells.cells, row, widths):
             cell.width = Cm(width)  # Word reads the cells' widths, LibreOffice the grid's
             cell.text = text
+            # every row but the last keeps with the next: the table is not split over two pages
+            cell.paragraphs[0].paragraph_format.keep_with_next = index < len(rows) - 1
             for run in cell.paragraphs[0].runs:
                 run.font.size = Pt(TABLE_FONT_SIZE)
                 if index == 0:  # the header row
@@ -111,9 +121,21 @@ def column_widths_cm(rows, total_cm):
     return [floor + spare * weight / sum(weights) for floor, weight in zip(floors, weights)]
 
 
+def code_font_size(lines):
+    """The Code style's size, or smaller (in half points) so that the longest line fits the text
+    width: Keras prints a graph model's structure 100 characters wide."""
+    width_pt = MAX_FIGURE_WIDTH_CM / 2.54 * 72
+    fitting = width_pt / (max(map(len, lines)) * MONOSPACE_ADVANCE_EM)
+    return min(CODE_FONT_SIZE, int(fitting * 2) / 2)
+
+
 def add_code_text(document, text):
-    for line in text.rstrip("\n").split("\n"):
-        document.add_paragraph(line or " ", style="Code")
+    lines = text.rstrip("\n").split("\n")
+    size = code_font_size(lines)
+    for line in lines:
+        paragraph = document.add_paragraph(line or " ", style="Code")
+        if size < CODE_FONT_SIZE:
+            paragraph.runs[0].font.size = Pt(size)
 
 
 def source_of(name):

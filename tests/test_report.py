@@ -7,13 +7,14 @@ import docx
 import numpy as np
 import pytest
 from docx.oxml.ns import qn
+from docx.shared import Pt
 from PIL import Image
 
 from common.cli import UserError
 from report import __main__ as report_cli
 from report.build import check_results, run_folder
 from report.contents import ASSIGNMENTS
-from report.document import PLACEHOLDER, column_widths_cm
+from report.document import PLACEHOLDER, add_code_text, column_widths_cm, new_document
 
 
 def fake_runs(root, key, profile="cpu", breaks=()):
@@ -142,3 +143,23 @@ def test_table_columns_fit_their_longest_word_and_fill_the_page():
     assert column_widths_cm([["很长的中文表头" * 3, "PSNR"]], 16.0)[0] > 8.0
     # too many long words for the page: shared out in proportion, still the page's width
     assert sum(column_widths_cm([["reconstruction"] * 12], 16.0)) == pytest.approx(16.0)
+
+
+def test_printed_structures_shrink_until_their_widest_line_fits_the_page():
+    document = new_document("t", "张三")
+    section = document.sections[0]  # A4, 16 cm of text
+    assert (section.page_width.cm, section.page_height.cm) == pytest.approx((21.0, 29.7), abs=0.01)
+    text_width = section.page_width.cm - section.left_margin.cm - section.right_margin.cm
+    assert text_width == pytest.approx(16.0, abs=0.01)
+    narrow, wide = "x" * 80, "│" + "─" * 110 + "│"  # Keras prints a graph model 100+ wide
+    add_code_text(document, narrow)
+    add_code_text(document, f"{narrow}\n{wide}")
+    first, *rest = document.paragraphs
+    assert first.runs[0].font.size is None  # the Code style's 8 pt: 80 characters fit
+    assert document.styles["Code"].font.size == Pt(8)
+    sizes = {p.runs[0].font.size.pt for p in rest}
+    assert len(sizes) == 1  # the block keeps one size
+    size = sizes.pop()
+    assert size < 8 and size % 0.5 == 0
+    # 112 characters at 0.6 em (a substituted monospace font) fit 16 cm, half a point more not
+    assert 112 * 0.6 * size <= 16 / 2.54 * 72 < 112 * 0.6 * (size + 0.5)
