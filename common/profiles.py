@@ -38,7 +38,9 @@ SETTINGS = {
     "cpu": {
         "ae_mnist": dict(epochs=100),
         "adain": dict(steps=10000, batch=4, crop=128),
-        "ae_dogs": dict(epochs=20),
+        # 20 epochs scored the plain model 22.71 dB here (its held-out MSE still fell ~3 % per epoch,
+        # and a cosine decay over the 20 epochs scored 22.59: short of steps, not of noise)
+        "ae_dogs": dict(epochs=30),
         "vae_mnist": dict(epochs=50),
         "gan_dogs": dict(epochs=50, image_size=64, batch=16, snapshots="10,30,50", n_reference=None),
         "gatys": dict(size=256, steps=150),
