@@ -87,9 +87,9 @@ SECONDS = {
 SPEED_FILE = Path("runs/speed.json")
 
 
-def step_plan(step, profile, root="."):
+def step_plan(step, profile, root=".", overwrite=False):
     """[(argv for `python -m`, what shows it already ran: its run folder, or a file it writes)],
-    seconds on the reference machine, and how that estimate was made."""
+    seconds on the reference machine, and how that estimate was made (`overwrite`: from scratch)."""
     s, run, runs = SETTINGS[profile][step], profile, Path(root) / "runs" / step / profile
     if step == "ae_mnist":
         return ([(["ae_mnist.compare_l2", "--run-name", run, "--epochs", s["epochs"]], runs)],
@@ -101,7 +101,7 @@ def step_plan(step, profile, root="."):
         train = ["adain.train", "--run-name", run, "--steps", s["steps"], "--batch-size", s["batch"],
                  "--image-size", s["crop"], "--load-size", 2 * s["crop"]]
         per_step = SECONDS[f"adain_step_{s['batch']}x{s['crop']}"]
-        left, steps = what_is_left(runs, s["steps"], "steps")
+        left, steps = what_is_left(runs, s["steps"], "steps", overwrite)
         return ([(train, runs),
                  (["adain.evaluate", "--run-name", run], runs / "eval.md"),
                  # part 3: two photos, one style; part 4: another style, alphas of an even ID
@@ -130,7 +130,7 @@ def step_plan(step, profile, root="."):
         # reference photos, then 300 generated, held-out and noise images, and 300 per snapshot
         fid = ((s["n_reference"] or 3600) + 300 * (3 + len(s["snapshots"].split(",")))) \
             * SECONDS["gan_fid_image"]
-        left, epochs = what_is_left(runs, s["epochs"], "epochs")
+        left, epochs = what_is_left(runs, s["epochs"], "epochs", overwrite)
         return ([(["gan_dogs.train", "--run-name", run, "--epochs", s["epochs"], "--image-size",
                    s["image_size"], "--batch-size", s["batch"], "--snapshot-epochs", s["snapshots"]],
                   runs),
@@ -179,10 +179,10 @@ def speed_factor(step=None):
                  "`python -m adain.bench --train 4x128` once to scale the times to yours)")
 
 
-def what_is_left(runs, total, unit):
+def what_is_left(runs, total, unit, overwrite=False):
     """(how many `unit`s are left, in words): an interrupted run continues where it stopped, which
-    its run.json records as steps_done / epochs_done."""
-    left = total - read_run(runs).get(f"{unit}_done", 0)
+    its run.json records as steps_done / epochs_done; `overwrite` starts every run again."""
+    left = total - (0 if overwrite else read_run(runs).get(f"{unit}_done", 0))
     return left, f"{left} of {total} {unit} left" if left < total else f"{total} {unit}"
 
 
@@ -214,7 +214,7 @@ def collect(step, profile, root="."):
 def run_profile(profile, steps, dry_run=False, overwrite=False, root="."):
     """Run (or with dry_run, print) the steps' commands, skipping finished ones; `overwrite` reruns
     them all, each trainer moving its finished run folder aside to <name>.old-<time>."""
-    plans = {step: step_plan(step, profile, root) for step in steps}
+    plans = {step: step_plan(step, profile, root, overwrite) for step in steps}
     factors = {step: speed_factor(step) for step in steps}
     finished = {step for step in steps
                 if not overwrite and all(done(output) for _, output in plans[step][0])}
@@ -231,7 +231,7 @@ def run_profile(profile, steps, dry_run=False, overwrite=False, root="."):
               "(use --cpu for those)")
     for step in steps:
         # planned again just before running: the adain step may have left a decoder for gatys
-        commands, seconds, how = plans[step] if dry_run else step_plan(step, profile, root)
+        commands, seconds, how = plans[step] if dry_run else step_plan(step, profile, root, overwrite)
         factor, basis = factors[step]
         scaled = f"; {basis}" if basis.startswith("this step") else ""
         print(f"== step {step} ({profile}): " + ("finished" if step in finished else

@@ -177,6 +177,8 @@ def test_an_interrupted_run_is_estimated_by_what_is_left(tmp_path, monkeypatch, 
     per_unit = profiles.SECONDS[unit]
     assert whole - seconds == pytest.approx(list(done.values())[0] * per_unit)
     assert how.startswith(f"{left} x {per_unit} s")
+    # --overwrite moves the run aside and starts again: the whole step is left
+    assert profiles.step_plan(step, "cpu", root=tmp_path, overwrite=True)[1] == whole
 
 
 def test_a_step_run_whole_times_its_own_estimates_afterwards(tmp_path, monkeypatch, capsys):
