@@ -57,18 +57,15 @@ def build_generator(latent_dim=128, image_size=64, upconv=False):
     return keras.Model(z, image, name="generator")
 
 
-VGG_VIEW = 32  # the largest image the discriminator's VGG head looks at
-
-
 def build_discriminator(image_size=64, spectral_norm=False, vision=False, vgg_weights=None):
     """image (S, S, 3) in [-1, 1] -> one logit (real > 0): stride-2 convolutions with LeakyReLU
     down to 4x4 (64, 128, 256, 512 channels for S = 64). No batch norm, as in keras-io's DCGAN,
     so that a batch of real and generated images can go through it together. `spectral_norm`
     divides each layer's kernel by its largest singular value (Miyato et al. 2018): the
     discriminator stays 1-Lipschitz and cannot sharpen into a memorising classifier.
-    `vision` adds a second logit from a small head on frozen ImageNet VGG19 relu3_1 features of
-    the image shrunk to VGG_VIEW px (vision-aided GAN, Kumari et al. 2022): pretrained features
-    tell dogs from blobs long before a discriminator trained on 3,600 photos can."""
+    `vision` adds a second logit from a small head on frozen ImageNet VGG19 relu3_1 features
+    (vision-aided GAN, Kumari et al. 2022): pretrained features tell dogs from blobs long before
+    a discriminator trained on 3,600 photos can."""
 
     def wrap(layer):  # short names: the printed structure in the report stays readable
         if not spectral_norm:
@@ -87,17 +84,11 @@ def build_discriminator(image_size=64, spectral_norm=False, vision=False, vgg_we
     logits = [wrap(layers.Dense(1, name="logit", dtype="float32"))(x)]
     if vision:
         vgg = vgg19_features(["relu3_1"], weights_path=vgg_weights, name="vgg19_relu3_1")
-        x = layers.Rescaling(0.5, offset=0.5)(image)
-        # the VGG sees the image at VGG_VIEW px at most: the size at which its head was measured
-        # to help (gan_dogs/README.md), and at 64 px a quarter of the VGG's cost
-        view = min(image_size, VGG_VIEW)
-        if view < image_size:
-            x = layers.AveragePooling2D(image_size // view, name="vgg_view")(x)
-        [x] = vgg(x)  # view/4 x view/4 x 256
+        [x] = vgg(layers.Rescaling(0.5, offset=0.5)(image))  # S/4 x S/4 x 256
         # ReLU features run into the hundreds, beyond what spectral normalisation bounds:
         # normalise each position's feature vector (no trained scale)
         x = layers.LayerNormalization(center=False, scale=False)(x)
-        for i in range(upsamplings(view) - 2):
+        for i in range(steps - 2):
             channels = 256 * 2 ** min(i, 1)
             x = wrap(layers.Conv2D(channels, 4, strides=2, padding="same", name=f"vgg_conv{i + 1}"))(x)
             x = layers.LeakyReLU(0.2)(x)

@@ -464,21 +464,6 @@ def test_vision_head_adds_a_logit_from_frozen_vgg_features(random_vgg):
     assert all(np.isfinite(keras.ops.convert_to_numpy(logs[k])) for k in ("d_loss", "g_loss"))
 
 
-def test_vision_head_sees_a_64_px_image_averaged_down_to_32_px(random_vgg):
-    """The VGG costs a quarter at 64 px; its head is the one measured at 32 px."""
-    keras.utils.set_random_seed(0)
-    vision = build_discriminator(64, spectral_norm=True, vision=True)
-    images = np.random.default_rng(1).uniform(-1, 1, (2, 64, 64, 3)).astype("float32")
-    view = keras.Model(vision.input, vision.get_layer("vgg_view").output)(images)
-    blocks = (images / 2 + 0.5).reshape(2, 32, 2, 32, 2, 3).mean(axis=(2, 4))
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(view), blocks, atol=1e-6)
-    [features] = [layer.output for layer in vision.layers
-                  if isinstance(layer, keras.layers.LayerNormalization)]
-    assert tuple(features.shape[1:]) == (8, 8, 256)  # relu3_1 of a 32-px image
-    assert [w.name for w in vision.trainable_weights if "vgg" in w.path] == ["kernel", "bias"] * 2
-    assert vision(images).shape == (2, 2)
-
-
 def test_recipe_gan_trains_with_hinge_loss_and_an_ema_generator(tmp_path, monkeypatch, random_vgg):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(train.data, "load_dogs", fake_dogs)
