@@ -11,6 +11,7 @@ every model shares the same held-out split.
 import argparse
 
 from common.dogs import load_dogs
+from common.precision import choose_precision
 from ae_dogs.experiments import check_enough_images, latent_experiments
 from ae_dogs.figures import models_rows
 from ae_dogs.train import add_data_arguments, rule_breaks, train_model
@@ -43,6 +44,7 @@ def parse_args(argv=None):
     args = build_parser().parse_args(argv)
     if any(v <= 0 for v in args.noise_variances):
         raise UserError("--noise-variances must all be > 0 (the plain model is always trained)")
+    args.precision = choose_precision(args.precision)  # recorded resolved: a resumed run keeps it
     return args
 
 

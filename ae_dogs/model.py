@@ -35,9 +35,11 @@ def build_encoder(image_size=64, noise_variance=None, seed=None):
     x = image
     for channels in widths(image_size):
         x = layers.Conv2D(channels, 4, strides=2, padding="same", activation="relu")(x)
-    codes = layers.Conv2D(LATENT_SHAPE[-1], 3, padding="same", name="latent")(x)
+    # the codes in float32 under mixed_bfloat16: their Gaussian fits and power normalisation
+    codes = layers.Conv2D(LATENT_SHAPE[-1], 3, padding="same", name="latent", dtype="float32")(x)
     if noise_variance is not None:
-        codes = PowerNormalizeNoise(noise_variance, seed=seed, name="power_normalize_noise")(codes)
+        codes = PowerNormalizeNoise(noise_variance, seed=seed, name="power_normalize_noise",
+                                    dtype="float32")(codes)
     return keras.Model(image, codes, name="encoder")
 
 
@@ -47,7 +49,8 @@ def build_decoder(image_size=64):
     x = layers.Conv2D(steps[0], 3, padding="same", activation="relu")(codes)
     for channels in steps[1:] + [16]:
         x = layers.Conv2DTranspose(channels, 4, strides=2, padding="same", activation="relu")(x)
-    image = layers.Conv2D(3, 3, padding="same", activation="sigmoid", name="reconstruction")(x)
+    image = layers.Conv2D(3, 3, padding="same", activation="sigmoid", name="reconstruction",
+                          dtype="float32")(x)
     return keras.Model(codes, image, name="decoder")
 
 

@@ -19,12 +19,14 @@ import tensorflow as tf
 from common.dogs import load_dogs
 from ae_dogs.experiments import check_enough_images, latent_experiments
 from ae_dogs.model import build_autoencoder
-from common.cli import (HelpFormatter, add_data_dir_argument, add_run_arguments, add_seed_argument,
-                        finite, non_negative, positive, run_cli, set_seed)
+from common.cli import (HelpFormatter, add_data_dir_argument, add_precision_argument,
+                        add_run_arguments, add_seed_argument, finite, non_negative, positive, run_cli,
+                        set_seed)
 from common.callbacks import HistoryCSV, WeightsCheckpoint, backup_and_restore, fit_once
 from common.distribute import training_strategy
 from common.figures import loss_curves, read_history
 from common.metrics import psnr
+from common.precision import choose_precision
 from common.runs import finish_run, open_run, record_settings, save_model_summary, write_metrics
 
 
@@ -57,6 +59,7 @@ def add_data_arguments(parser):
     parser.add_argument("--learning-rate", type=positive(float), default=1e-3, help="Adam's rate")
     parser.add_argument("--n-fit", type=positive(int), default=256,
                         help="training images whose codes the Gaussian of part (3) is fitted to")
+    add_precision_argument(parser)
     add_seed_argument(parser, "the split, weights, shuffling, noise and sampling")
     add_run_arguments(parser, "ae_dogs")
 
@@ -117,6 +120,7 @@ def train_model(train, val, run_dir, log_dir, noise_variance=0.0, epochs=50, bat
     loss_curves(read_history(run_dir / "history.csv"), run_dir / "loss.png",
                 f"Dog autoencoder ({name}): MSE per epoch", ylabel="MSE")
     metrics = {"noise_variance": noise_variance, "epochs": epochs, "image_size": train.shape[1],
+               "precision": keras.mixed_precision.global_policy().name,
                "n_train": len(train), "n_val": len(val), "train_seconds": round(seconds, 1)}
     if len(val):
         metrics.update(validation_psnr(encoder, decoder, val, noise_variance, seed))
@@ -126,6 +130,7 @@ def train_model(train, val, run_dir, log_dir, noise_variance=0.0, epochs=50, bat
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    args.precision = choose_precision(args.precision)  # recorded resolved: a resumed run keeps it
     settings = record_settings("ae_dogs.train", args, rule_breaks(args))
     train, val = load_dogs(args.data_dir, args.image_size, args.val_fraction, args.limit, args.seed)
     check_enough_images(train, val, args.n_fit)
