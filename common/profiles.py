@@ -72,18 +72,20 @@ SECONDS = {
     "adain_step_4x128": 0.35,         # bf16 (adain.bench --train 4x128)
     "adain_step_8x256": 2.4,          # bf16 (adain.bench --train 8x256)
     "adain_after_training": 240,      # evaluate 40 pairs, two stylisation figures, bench
-    "ae_dogs_epoch_64": 7.5,          # one model, 3,600 photos of 64x64, batch 64
-    "vae_epoch": 7.0,                 # one prior, 60,000 images, batch 128
+    "ae_dogs_epoch_64": 6.3,          # one model, 3,600 photos of 64x64, batch 64, bf16: the
+                                      # --cpu step took 933 s where adain.bench gave 0.40 s
+    "vae_epoch": 6.0,                 # one prior, 60,000 images, batch 128: 6.8 s where adain.bench
+                                      # gave 0.40 s
     "vae_evaluation": 30,             # per prior: test ELBO and importance-weighted likelihood
     "gan_epoch_64": 114,              # the recipe, 3,600 photos of 64x64, batch 16, bf16: 169 s
                                       # per epoch on a 0.52-s AMX machine (epoch 2 of the --cpu run)
     "gan_epoch_32": 16,               # 32x32, batch 16
     "gan_fid_image": 0.03,            # Inception features of one image at 299x299: 0.18 s there
-    "gatys_step_256": 1.0,            # gatys.bench at 256x256
-    "gatys_step_512": 4.3,            # gatys.bench at 512x512
+    "gatys_step_256": 0.45,           # gatys.bench at 256x256: 0.52 s where adain.bench gave 0.40 s
+    "gatys_step_512": 2.1,            # gatys.bench at 512x512: 2.40 s there
 }
 # this machine's speed: adain.bench writes the AdaIN step time; run_profile, each step's measured
-# wall time over its reference estimate (steps scale differently: Gatys here ran at 0.16x its
+# wall time and the profile it ran (steps scale differently: Gatys once ran at 0.16x its
 # AdaIN-scaled estimate)
 SPEED_FILE = Path("runs/speed.json")
 
@@ -170,8 +172,10 @@ def speed_factor(step=None):
     """(this machine's time / the reference's, how it is known) from runs/speed.json: the step's
     own measured ratio where it ran here before, else the AdaIN step's."""
     speeds = read_speeds()
-    if step in speeds.get("step_time_ratio", {}):
-        ratio = speeds["step_time_ratio"][step]
+    measured = speeds.get("step_seconds", {}).get(step)
+    if measured:
+        # over today's estimate of the work it did: a corrected SECONDS leaves no stale ratio
+        ratio = measured["seconds"] / step_plan(step, measured["profile"], overwrite=True)[1]
         return ratio, f"this step took {ratio:.2f}x that here before"
     if "adain_step_4x128" in speeds:
         measured = speeds["adain_step_4x128"]
@@ -259,7 +263,8 @@ def run_profile(profile, steps, dry_run=False, overwrite=False, root="."):
                                          indent=2) + "\n")
             print(f"== step {step} done in {time.time() - start:.0f} s")
             if timed_whole:
-                record_speed(step_time_ratio={step: round((time.time() - start) / seconds, 3)})
+                record_speed(step_seconds={step: {"profile": profile,
+                                                  "seconds": round(time.time() - start, 1)}})
     if not dry_run:
         subprocess.run([sys.executable, "-m", "common.summary", Path(root) / "results" / profile,
                         "--profile", profile], check=True, cwd=root)

@@ -196,12 +196,17 @@ def test_a_step_run_whole_times_its_own_estimates_afterwards(tmp_path, monkeypat
     monkeypatch.setattr(profiles.time, "time", lambda: clock[0])
     profiles.run_profile("cpu", ["ae_mnist"], root=tmp_path)
     speeds = json.loads((tmp_path / "speed.json").read_text())
-    assert speeds == {"adain_step_4x128": 0.7, "step_time_ratio": {"ae_mnist": 0.5}}
+    assert speeds == {"adain_step_4x128": 0.7,
+                      "step_seconds": {"ae_mnist": {"profile": "cpu", "seconds": reference / 2}}}
     capsys.readouterr()
     profiles.run_profile("quick", ["ae_mnist", "vae_mnist"], dry_run=True, root=tmp_path)
     out = capsys.readouterr().out
     ae_line, vae_line = (line for line in out.splitlines() if line.startswith("== step"))
     assert "this step took 0.50x that here before" in ae_line and "took" not in vae_line
+    # a corrected reference figure leaves the measurement right: the ratio is taken against it
+    monkeypatch.setitem(profiles.SECONDS, "ae_mnist_epoch", 2 * profiles.SECONDS["ae_mnist_epoch"])
+    ratio, _ = profiles.speed_factor("ae_mnist")
+    assert ratio * profiles.step_plan("ae_mnist", "cpu")[1] == pytest.approx(reference / 2)
 
 
 def test_settings_reach_metrics_and_figures(tmp_path):
