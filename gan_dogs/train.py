@@ -118,6 +118,8 @@ def parse_args(argv=None):
     add_seed_argument(parser, "weights, data order and the fixed latent batch")
     add_run_arguments(parser, "gan_dogs")
     args = parser.parse_args(argv)
+    if "augment" not in techniques(args.arch):
+        args.augment_probability = 0.0  # no DiffAugment: the settings every figure carries say so
     if max(args.snapshot_epochs) > args.epochs:
         parser.error(f"--snapshot-epochs {max(args.snapshot_epochs)} is after the last epoch "
                      f"({args.epochs})")
@@ -150,14 +152,13 @@ def train(args, settings):
     g_rate = args.learning_rate or (1e-4 if "ttur" in used else 2e-4)
     d_rate = 4 * g_rate if "ttur" in used else g_rate  # two time-scale update rule (Heusel et al. 2017)
     hinge = "hinge" in used
-    augment_probability = args.augment_probability if "augment" in used else 0.0
     betas = dict(beta_1=0.0, beta_2=0.9) if hinge else dict(beta_1=0.5)  # SN-GAN's; DCGAN's
     with training_strategy().scope():
         generator = build_generator(args.latent_dim, args.image_size, upconv="upconv" in used)
         discriminator = build_discriminator(args.image_size, spectral_norm=hinge,
                                             vision="vision" in used, vgg_weights=args.vgg_weights)
         gan = GAN(discriminator, generator, args.latent_dim, seed=args.seed,
-                  augment=augment_probability, hinge=hinge,
+                  augment=args.augment_probability, hinge=hinge,
                   ema_decay=0.999 if "ema" in used else None)
         gan.compile(d_optimizer=keras.optimizers.Adam(d_rate, **betas),
                     g_optimizer=keras.optimizers.Adam(g_rate, **betas))
@@ -185,7 +186,7 @@ def train(args, settings):
         "epochs": args.epochs, "snapshot_epochs": args.snapshot_epochs,
         "latent_dim": args.latent_dim, "batch_size": args.batch_size,
         "image_size": args.image_size, "arch": args.arch,
-        "augment_probability": augment_probability, "learning_rate": g_rate,
+        "augment_probability": args.augment_probability, "learning_rate": g_rate,
         "d_learning_rate": d_rate,
         "train_images": len(x_train), "val_fraction": args.val_fraction, "seed": args.seed,
         "limit": args.limit, "precision": args.precision, "train_seconds": seconds,

@@ -404,6 +404,9 @@ def test_diff_augment_with_a_probability_leaves_the_other_images_unchanged():
     assert not np.any(np.all(np.isclose(out, images), axis=(1, 2, 3)) & ~unchanged)
     with pytest.raises(SystemExit):
         train.parse_args(["--augment-probability", "0"])
+    # without DiffAugment in --arch the recorded probability (stamped on every figure) is 0
+    assert train.parse_args(["--arch", "dcgan+hinge"]).augment_probability == 0.0
+    assert train.parse_args(["--arch", "dcgan+augment"]).augment_probability == 0.3
 
 
 @pytest.fixture
