@@ -170,12 +170,12 @@ def record_speed(**entries):
 
 def speed_factor(step=None):
     """(this machine's time / the reference's, how it is known) from runs/speed.json: the step's
-    own measured ratio where it ran here before, else the AdaIN step's."""
+    measured wall time over its estimate where it ran here before, else the AdaIN step's."""
     speeds = read_speeds()
-    measured = speeds.get("step_seconds", {}).get(step)
-    if measured:
+    timed = speeds.get("step_seconds", {}).get(step)
+    if timed:
         # over today's estimate of the work it did: a corrected SECONDS leaves no stale ratio
-        ratio = measured["seconds"] / step_plan(step, measured["profile"], overwrite=True)[1]
+        ratio = timed["seconds"] / step_plan(step, timed["profile"], overwrite=True)[1]
         return ratio, f"this step took {ratio:.2f}x that here before"
     if "adain_step_4x128" in speeds:
         measured = speeds["adain_step_4x128"]
@@ -257,14 +257,14 @@ def run_profile(profile, steps, dry_run=False, overwrite=False, root="."):
                 subprocess.run([sys.executable, "-m", *map(str, argv)], check=True, cwd=root)
         if not dry_run:
             collect(step, profile, root)
+            took = time.time() - start  # one reading for step.json, the message and speed.json
             record = Path(root) / "runs" / step / profile / "step.json"
-            record.write_text(json.dumps({"profile": profile, "seconds_this_call": round(time.time() - start),
+            record.write_text(json.dumps({"profile": profile, "seconds_this_call": round(took),
                                           "commands": [shlex.join(map(str, a)) for a, _ in commands]},
                                          indent=2) + "\n")
-            print(f"== step {step} done in {time.time() - start:.0f} s")
+            print(f"== step {step} done in {took:.0f} s")
             if timed_whole:
-                record_speed(step_seconds={step: {"profile": profile,
-                                                  "seconds": round(time.time() - start, 1)}})
+                record_speed(step_seconds={step: {"profile": profile, "seconds": round(took, 1)}})
     if not dry_run:
         subprocess.run([sys.executable, "-m", "common.summary", Path(root) / "results" / profile,
                         "--profile", profile], check=True, cwd=root)
