@@ -441,7 +441,9 @@ def test_bfloat16_train_steps_match_float32(random_vgg):
         losses[policy] = [[float(keras.ops.convert_to_numpy(s[k])) for k in ("d_loss", "g_loss")]
                           for s in steps]
         assert keras.backend.standardize_dtype(gan(np.zeros((2, 8), "float32")).dtype) == "float32"
-    np.testing.assert_allclose(losses["mixed_bfloat16"], losses["float32"], rtol=0.05)
+    # atol: the generator's hinge loss passes near 0 (-0.016 at the second step), where a few per
+    # cent are less than the rounding of bf16 kernels, which differs between CPUs (AMX or not)
+    np.testing.assert_allclose(losses["mixed_bfloat16"], losses["float32"], rtol=0.05, atol=0.005)
 
 
 def test_vision_head_adds_a_logit_from_frozen_vgg_features(random_vgg):
