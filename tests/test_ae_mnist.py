@@ -73,8 +73,8 @@ def test_short_training_run_lowers_the_loss(synthetic_mnist):
 
 def test_compare_l2_end_to_end_writes_every_file(synthetic_mnist, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    compare_l2.main(["--epochs", "2", "--hidden", "16", "--batch-size", "64", "--grid-size", "5",
-                     "--run-name", "t/cmp"])
+    compare_l2.main(["--epochs", "2", "--denoise-epochs", "1", "--hidden", "16", "--batch-size",
+                     "64", "--grid-size", "5", "--run-name", "t/cmp"])
     top = tmp_path / "runs" / "ae_mnist" / "t" / "cmp"
     plain, regularised = top / "no_l2", top / "l2_0.0001"
     for name in ["reconstruction.png", "denoising.png", "latent_scatter.png", "latent_grid.png",
@@ -87,6 +87,10 @@ def test_compare_l2_end_to_end_writes_every_file(synthetic_mnist, tmp_path, monk
     assert (top / "l2_comparison.png").stat().st_size > 0
     assert "| L2 0.0001 |" in (top / "comparison.md").read_text()
     assert (tmp_path / "logs" / "ae_mnist" / "t" / "cmp" / "no_l2" / "autoencoder").is_dir()
+    # each model for its own number of epochs: a header and one row per epoch
+    for history, epochs in [(plain / "autoencoder_history.csv", 2), (plain / "denoiser_history.csv", 1),
+                            (regularised / "autoencoder_history.csv", 2)]:
+        assert len(history.read_text().splitlines()) == 1 + epochs, history
 
     metrics = json.loads((plain / "metrics.json").read_text())
     ae, dn = metrics["autoencoder"], metrics["denoising"]

@@ -135,7 +135,7 @@ def test_finished_runs_are_skipped_and_a_finished_profile_says_so(tmp_path, caps
     assert "profile --cpu is finished" in out and "python -m" not in out
     profiles.run_profile("cpu", ["ae_mnist", "vae_mnist"], dry_run=True, overwrite=True, root=tmp_path)
     out = capsys.readouterr().out
-    assert "compare_l2 --run-name cpu --epochs 100 --overwrite" in out
+    assert "compare_l2 --run-name cpu --epochs 100 --denoise-epochs 20 --overwrite" in out
     assert "compare --run-name cpu --epochs 50 --overwrite" in out and "done already" not in out
 
 
