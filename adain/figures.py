@@ -5,13 +5,16 @@ from common.figures import image_grid, loss_curves
 
 
 def stage_figure(content, style, stages, path, total_steps, settings, note=""):
-    """content | style | the probe stylised at each checkpoint, labelled 'step N (P%)' (part 2)."""
+    """content, style, then the probe stylised at each checkpoint, labelled 'step N (P%)' (part 2),
+    in two rows: one row of six left each image 2.5 cm wide on a report's page."""
+    images = [content, style] + [image for _, image in stages]
     labels = ["content", "style"] + [f"step {step} ({100 * step / total_steps:.0f}%)"
                                      for step, _ in stages]
+    half = -(-len(images) // 2)
     title = (f"AdaIN during training: the probe pair at each checkpoint of {total_steps} steps{note}"
              f"\n{settings}")
-    return image_grid([[content, style] + [image for _, image in stages]], path, title,
-                      col_labels=labels, cell=2.6)
+    return image_grid([images[:half], images[half:]], path, title,
+                      col_labels=[labels[:half], labels[half:]], cell=2.6)
 
 
 def stylize_figure(rows, path, title, cell=2.4):
