@@ -14,9 +14,9 @@ et al. 2018: unbiased at 300 images, where the FID is not) and improved precisio
 (Kynkäänniemi et al. 2019, k = 3) of the generated and the held-out photos: precision = the share
 that falls inside the real photos' feature manifold, recall = the share of real photos covered.
 All images are at the generator's resolution, resized to 299x299 for the Inception network.
-Writes metrics.json (merged), fid.png, fid_by_epoch.png, fid_samples.png and fid_images/ (the
-scored generated images, one PNG each) into the run folder;
-prints a table.
+Writes metrics.json (merged), scores.md (FID, KID, precision and recall of the three sets),
+fid.png, fid_by_epoch.png, fid_samples.png and fid_images/ (the scored generated images, one PNG
+each) into the run folder; prints the numbers.
 FIDs from fewer images than the 2048 feature dimensions are biased upwards (a warning says so):
 compare numbers only at equal set sizes and the same network (named in metrics.json).
 """
@@ -34,7 +34,8 @@ from common.cli import (HelpFormatter, UserError, add_data_dir_argument, add_see
 from common.fid import fid_from_features, inception_features, inception_model, kid, precision_recall
 from common.figures import image_grid
 from common.images import save_image
-from common.runs import atomic_write, inherit_breaks, record_settings, run_dirs, write_metrics
+from common.runs import (atomic_write, inherit_breaks, record_settings, run_dirs, write_metrics,
+                         write_text)
 from gan_dogs import data
 from gan_dogs.figures import fid_bars, fid_by_epoch_figure
 
@@ -173,6 +174,12 @@ def evaluate(args):
                             run_dir / "fid_by_epoch.png",
                             f"FID of {args.n_images} generated dogs by training epoch "
                             f"(vs {len(reference)} real photos, {network} Inception)")
+    rows = [f"| {name} | {fids[name]:.1f} | {1000 * kids[name]:.1f} | "
+            + (" | ".join(f"{v:.3f}" for v in quality[name]) if name in quality else "- | -") + " |"
+            for name in sets]
+    write_text(run_dir / "scores.md", "\n".join([
+        f"| {args.n_images} images vs {len(reference)} training photos | FID | KID x 1000 | "
+        "precision (k=3) | recall (k=3) |", "|---|---:|---:|---:|---:|", *rows]) + "\n")
     images = sets["generated"]
     for i, image in enumerate(images):  # the scored images themselves: the assignment's 300
         save_image(run_dir / "fid_images" / f"generated_{i:03d}.png", image)

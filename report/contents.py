@@ -123,7 +123,9 @@ ASSIGNMENTS = {
                 Part("(2)", "根据公式 (4) 编程实现 FID 函数。", code=["common.fid:fid"], analysis=False),
                 Part("(3)", "用训练好的模型生成 300 张图片并测试其 FID。",
                      figures=[("fid.png", "300 张生成图片的 FID，及真实图片（下限）与噪声（上限）"),
-                              ("fid_by_epoch.png", "FID 随训练 epoch 的变化")]),
+                              ("fid_by_epoch.png", "FID 随训练 epoch 的变化"),
+                              ("fid_samples.png", "参与 FID 计算的 300 张生成图片中的 30 张")],
+                     tables=[("scores.md", "FID、KID 与 precision / recall（同一 Inception 特征）")]),
             ]),
         ]),
 }

@@ -308,6 +308,10 @@ def test_train_cli_writes_snapshots_checkpoints_and_stage_figure(tmp_path, monke
     assert 0 <= metrics["precision_generated"] <= 1 and 0 <= metrics["recall_real_held_out"] <= 1
     assert set(fids) == {"generated", "real held-out (floor)", "uniform noise (ceiling)"}
     assert (run / "fid.png").is_file() and (run / "fid_samples.png").is_file()
+    rows = (run / "scores.md").read_text().splitlines()
+    assert [row.split(" | ")[0] for row in rows[2:]] == [
+        "| generated", "| real held-out (floor)", "| uniform noise (ceiling)"]
+    assert rows[4].endswith("| - | - |")  # no precision / recall for noise
     assert len(list((run / "fid_images").glob("generated_*.png"))) == 12
     # the last snapshot is the latest generator: scored on the same z, the same FID
     assert set(metrics["fid_by_epoch"]) == {"1", "2"}
