@@ -12,6 +12,7 @@ from pathlib import Path
 
 import docx
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_COLOR_INDEX
+from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 from PIL import Image, ImageDraw, ImageFont
@@ -88,6 +89,8 @@ def add_table(document, path, caption, number):
     for column, width in zip(table.columns, widths):
         column.width = Cm(width)
     for index, (cells, row) in enumerate(zip(table.rows, rows)):
+        # a row of wrapped cells is never split over two pages ("VampPrior, 10 pseudo-" | "inputs")
+        cells._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
         for cell, text, width in zip(cells.cells, row, widths):
             cell.width = Cm(width)  # Word reads the cells' widths, LibreOffice the grid's
             cell.text = text

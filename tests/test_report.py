@@ -73,6 +73,9 @@ def test_each_report_has_every_part_figure_table_and_placeholder(tmp_path, monke
     table_captions = [p for p in document.paragraphs if p.text.startswith("表 ")]
     assert len(pictures) == n_figures and len(table_captions) == len(document.tables)
     assert all(p.paragraph_format.keep_with_next for p in pictures + table_captions)
+    # and no table row is cut in two by a page break
+    assert all(row._tr.trPr.find(qn("w:cantSplit")) is not None
+               for table in document.tables for row in table.rows)
     placeholders = [p for p in document.paragraphs if p.text.startswith(PLACEHOLDER)]
     assert len(placeholders) == sum(part.analysis for part in parts)
     assert placeholders[0].runs[0].font.highlight_color is not None
