@@ -111,7 +111,12 @@ setup() {
 # a dry run answers at once, before .venv exists).
 if [ "$ACTION" = run ] && [ ${#DRY_RUN[@]} -gt 0 ]; then
   PY=.venv/bin/python; [ -x "$PY" ] || PY="${PYTHON:-python3}"
-  exec "$PY" -m common.profiles --profile "$PROFILE" --only "$ONLY" --dry-run "${OVERWRITE[@]}"
+  "$PY" -m common.profiles --profile "$PROFILE" --only "$ONLY" --dry-run "${OVERWRITE[@]}" || exit
+  if [ -n "$STUDENT_NAME" ] && [ -n "$STUDENT_ID" ]; then
+    echo "== then the hand-ins (seconds): python -m report --assignment all --name $STUDENT_NAME" \
+      "--student-id $STUDENT_ID --profile $PROFILE"
+  fi
+  exit 0
 fi
 setup
 PY=.venv/bin/python

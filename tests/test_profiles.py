@@ -100,6 +100,12 @@ def test_dry_run_lists_every_step_with_an_estimate_and_runs_nothing(tmp_path):
                             "--only", "adain"],
                            capture_output=True, text=True, timeout=60)
     assert "--batch-size 8 --image-size 256" in alias.stdout and "== step gatys" not in alias.stdout
+    hand_in = subprocess.run(["bash", str(tmp_path / "run_all.sh"), "--dry-run", "--cpu", "--only",
+                              "gatys", "--name", "张三", "--student-id", "7"],
+                             capture_output=True, text=True, timeout=60)
+    assert hand_in.returncode == 0 and hand_in.stdout.splitlines()[-1] == (
+        "== then the hand-ins (seconds): python -m report --assignment all --name 张三 "
+        "--student-id 7 --profile cpu")
 
 
 def test_dry_run_needs_only_the_standard_library(tmp_path):
