@@ -45,12 +45,12 @@ def ablation_table(rows):
     """[(arch, metrics.json of its evaluation)] -> a Markdown table."""
     lines = ["| arch | FID | KID x 1000 | precision | recall |", "|---|---:|---:|---:|---:|"]
     for arch, m in rows:
-        lines.append(f"| {arch} | {m['fid_generated']:.1f} | {1000 * m['kid_generated']:.1f} | "
-                     f"{m['precision_generated']:.3f} | {m['recall_generated']:.3f} |")
+        lines.append(evaluate.score_row(arch, m["fid_generated"], m["kid_generated"],
+                                        (m["precision_generated"], m["recall_generated"])))
     m = rows[0][1]
-    lines.append(f"| real held-out photos (floor) | {m['fid_real_floor']:.1f} | "
-                 f"{1000 * m['kid_real_floor']:.1f} | {m['precision_real_held_out']:.3f} | "
-                 f"{m['recall_real_held_out']:.3f} |")
+    lines.append(evaluate.score_row("real held-out photos (floor)", m["fid_real_floor"],
+                                    m["kid_real_floor"],
+                                    (m["precision_real_held_out"], m["recall_real_held_out"])))
     return "\n".join(lines) + "\n"
 
 

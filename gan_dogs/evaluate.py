@@ -115,6 +115,13 @@ def main(argv=None):
     return evaluate(args)
 
 
+def score_row(label, fid, kid, quality=None):
+    """A Markdown table row: label | FID | KID x 1000 | precision | recall ('-' where
+    `quality`, the (precision, recall) pair, was not measured)."""
+    scores = [f"{v:.3f}" for v in quality] if quality else ["-", "-"]
+    return "| " + " | ".join([label, f"{fid:.1f}", f"{1000 * kid:.1f}", *scores]) + " |"
+
+
 def evaluate(args):
     set_seed(args.seed)
     run_dir, _ = run_dirs("gan_dogs", args.run_name)
@@ -174,9 +181,7 @@ def evaluate(args):
                             run_dir / "fid_by_epoch.png",
                             f"FID of {args.n_images} generated dogs by training epoch "
                             f"(vs {len(reference)} real photos, {network} Inception)")
-    rows = [f"| {name} | {fids[name]:.1f} | {1000 * kids[name]:.1f} | "
-            + (" | ".join(f"{v:.3f}" for v in quality[name]) if name in quality else "- | -") + " |"
-            for name in sets]
+    rows = [score_row(name, fids[name], kids[name], quality.get(name)) for name in sets]
     write_text(run_dir / "scores.md", "\n".join([
         f"| {args.n_images} images vs {len(reference)} training photos | FID | KID x 1000 | "
         "precision (k=3) | recall (k=3) |", "|---|---:|---:|---:|---:|", *rows]) + "\n")
