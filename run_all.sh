@@ -107,15 +107,20 @@ setup() {
   fi
 }
 
+# After the steps, given a name and an ID: the hand-ins (report/), every assignment whose results
+# are complete
+HAND_IN=()
+if [ -n "$STUDENT_NAME" ] && [ -n "$STUDENT_ID" ]; then
+  HAND_IN=(-m report --assignment all --name "$STUDENT_NAME" --student-id "$STUDENT_ID"
+           --profile "$PROFILE")
+fi
+
 # The steps, their commands and time estimates live in common/profiles.py (standard library only:
 # a dry run answers at once, before .venv exists).
 if [ "$ACTION" = run ] && [ ${#DRY_RUN[@]} -gt 0 ]; then
   PY=.venv/bin/python; [ -x "$PY" ] || PY="${PYTHON:-python3}"
   "$PY" -m common.profiles --profile "$PROFILE" --only "$ONLY" --dry-run "${OVERWRITE[@]}" || exit
-  if [ -n "$STUDENT_NAME" ] && [ -n "$STUDENT_ID" ]; then
-    echo "== then the hand-ins (seconds): python -m report --assignment all --name $STUDENT_NAME" \
-      "--student-id $STUDENT_ID --profile $PROFILE"
-  fi
+  [ ${#HAND_IN[@]} -eq 0 ] || echo "== then the hand-ins (seconds): python ${HAND_IN[*]}"
   exit 0
 fi
 setup
@@ -125,8 +130,4 @@ case "$ACTION" in
   tests) exec "$PY" -m pytest -q tests "${PYTEST_ARGS[@]}" ;;
 esac
 "$PY" -m common.profiles --profile "$PROFILE" --only "$ONLY" "${OVERWRITE[@]}"
-if [ -n "$STUDENT_NAME" ] && [ -n "$STUDENT_ID" ]; then
-  # the hand-ins (report/): every assignment whose results are complete
-  exec "$PY" -m report --assignment all --name "$STUDENT_NAME" --student-id "$STUDENT_ID" \
-    --profile "$PROFILE"
-fi
+[ ${#HAND_IN[@]} -eq 0 ] || exec "$PY" "${HAND_IN[@]}"
