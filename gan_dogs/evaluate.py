@@ -200,7 +200,9 @@ def evaluate(args):
         "recall_real_held_out": quality["real held-out (floor)"][1],
         "fid_images_per_set": args.n_images, "fid_reference_images": len(reference),
         "fid_held_out_images": len(sets["real held-out (floor)"]), "fid_image_size": size,
-        "fid_generator": str(path), "fid_by_epoch": by_epoch, "fid_seconds": round(seconds, 1)})
+        "fid_generator": str(path), "fid_seconds": round(seconds, 1),
+        # --no-by-epoch keeps the numbers of an earlier by-epoch evaluation (fid_by_epoch.png too)
+        **({"fid_by_epoch": by_epoch} if by_epoch else {})})
     return fids
 
 

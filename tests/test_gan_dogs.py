@@ -317,6 +317,9 @@ def test_train_cli_writes_snapshots_checkpoints_and_stage_figure(tmp_path, monke
     assert set(metrics["fid_by_epoch"]) == {"1", "2"}
     assert metrics["fid_by_epoch"]["2"] == pytest.approx(metrics["fid_generated"], rel=1e-5)
     assert (run / "fid_by_epoch.png").is_file()
+    # scoring only the final generator again keeps the by-epoch numbers
+    evaluate.main(["--run-name", "t/one", "--n-images", "12", "--no-by-epoch"])
+    assert json.loads((run / "metrics.json").read_text())["fid_by_epoch"] == metrics["fid_by_epoch"]
 
 
 def test_bad_input_is_one_line_errors(tmp_path, monkeypatch, capsys):
