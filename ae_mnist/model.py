@@ -1,8 +1,8 @@
 """A deep dense autoencoder built with the functional API: encoder and decoder are models too.
 
-The encoder is 784 -> hidden[0] -> ... -> hidden[-1] -> bottleneck (linear: a code anywhere in
-R^k, nothing squashes it); the decoder mirrors it and ends in a sigmoid, so its output is a
-pixel intensity in (0, 1) that binary cross-entropy can compare with the target image.
+The encoder is 784 -> hidden[0] -> ... -> hidden[-1] (SiLU) -> bottleneck (linear: a code
+anywhere in R^k, nothing squashes it); the decoder mirrors it and ends in a sigmoid, so its output
+is a pixel intensity in (0, 1) that binary cross-entropy can compare with the target image.
 """
 import keras
 from keras import layers
@@ -11,9 +11,11 @@ from ae_mnist.data import PIXELS
 
 
 def dense_stack(x, units, l2, prefix):
+    # SiLU, not ReLU: 100 epochs on 50,000 training digits, scored on the 10,000 held out of the
+    # training set, give BCE/pixel 0.1580 against ReLU's 0.1600 (ELU 0.1585, leaky ReLU 0.1636)
     regularizer = keras.regularizers.L2(l2) if l2 else None
     for i, n in enumerate(units, 1):
-        x = layers.Dense(n, activation="relu", kernel_regularizer=regularizer,
+        x = layers.Dense(n, activation="silu", kernel_regularizer=regularizer,
                          name=f"{prefix}_dense{i}")(x)
     return x
 
