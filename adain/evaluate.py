@@ -5,7 +5,8 @@
 Mean content loss L_c and style loss L_s (the training losses) over --pairs random pairs from
 --content-dir x --style-dir (default: the pytorch-AdaIN example images, never used in training),
 for: the trained decoder, the untrained decoder (step 0), and the unchanged content image as the
-output. Writes eval.json and eval.md (a table) into the run folder.
+output; and, per style image, the trained decoder's style loss over the unchanged photo's (which
+styles it transfers worst). Writes eval.json and eval.md (the tables) into the run folder.
 """
 import argparse
 import json
@@ -49,17 +50,32 @@ def newest_run():
 
 
 def load_pairs(content_dir, style_dir, n, size, seed):
-    """`n` random (content, style) pairs, short side `size` then centre-cropped; bad files skipped."""
+    """`n` random (content, style) pairs, short side `size` then centre-cropped, and each pair's
+    style file name; bad files skipped."""
     def load(folder):
-        images, _, _ = load_images(list_images(folder), max_side=4 * size)
+        images, paths, _ = load_images(list_images(folder), max_side=4 * size)
         if not images:
             raise UserError(f"no readable images in {folder}")
-        return [center_crop(resize_short_side(image, size), size) for image in images]
-    contents, styles = load(content_dir), load(style_dir)
+        return [center_crop(resize_short_side(image, size), size) for image in images], paths
+    (contents, _), (styles, style_paths) = load(content_dir), load(style_dir)
     grid = [(c, s) for c in range(len(contents)) for s in range(len(styles))]
     chosen = np.random.default_rng(seed).permutation(len(grid))[:n]
     return (np.stack([contents[grid[i][0]] for i in chosen]),
-            np.stack([styles[grid[i][1]] for i in chosen]))
+            np.stack([styles[grid[i][1]] for i in chosen]),
+            [Path(style_paths[grid[i][1]]).name for i in chosen])
+
+
+def style_ratios(style_names, trained, unchanged):
+    """Per style image, worst first: its pairs, the trained decoder's style loss over the unchanged
+    photo's (sums over its pairs, as the overall ratio is over all pairs) and its share of the
+    trained decoder's style loss."""
+    by_style = {}
+    for name in set(style_names):
+        mine = [i for i, n in enumerate(style_names) if n == name]
+        by_style[name] = {"pairs": len(mine),
+                          "ratio": sum(trained[i] for i in mine) / sum(unchanged[i] for i in mine),
+                          "share": sum(trained[i] for i in mine) / sum(trained)}
+    return dict(sorted(by_style.items(), key=lambda item: -item[1]["ratio"]))
 
 
 def main(argv=None):
@@ -79,7 +95,7 @@ def main(argv=None):
         trained = json.loads(metrics_file.read_text()) if metrics_file and metrics_file.is_file() else {}
         style_weight = trained.get("style_weight", DEFAULT_STYLE_WEIGHT)
     data = None if args.content_dir and args.style_dir else data_dir(args.data_dir)
-    content, style = load_pairs(args.content_dir or data / "adain_examples" / "content",
+    content, style, style_names = load_pairs(args.content_dir or data / "adain_examples" / "content",
                                 args.style_dir or data / "adain_examples" / "style",
                                 args.pairs, args.size, args.seed)
 
@@ -92,17 +108,18 @@ def main(argv=None):
     candidates = {"trained decoder": load_decoder(decoder_path),
                   "untrained decoder (step 0)": load_decoder(baseline_path),
                   "unchanged content image": None}
-    results = {}
+    results, pair_style_losses = {}, {}
     for name, decoder in candidates.items():
-        totals = np.zeros(3)
-        for i in range(0, len(content), 4):
-            c, s = content[i:i + 4], style[i:i + 4]
-            if decoder is not None:
-                model.decoder = decoder
+        if decoder is not None:
+            model.decoder = decoder
+        losses = []  # one pair at a time: the per-style table needs each pair's losses
+        for c, s in zip(content, style):
             with no_gradients():
-                losses = model.compute_losses(c, s, output=c if decoder is None else None)
-            totals += len(c) * np.array([float(keras.ops.convert_to_numpy(v)) for v in losses])
-        total, content_loss, style_loss = totals / len(content)
+                pair = model.compute_losses(c[None], s[None],
+                                            output=c[None] if decoder is None else None)
+            losses.append([float(keras.ops.convert_to_numpy(v)) for v in pair])
+        total, content_loss, style_loss = np.mean(losses, axis=0)
+        pair_style_losses[name] = [loss[2] for loss in losses]
         results[name] = {"content_loss": content_loss, "style_loss": style_loss, "total_loss": total}
         print(f"{name}: content {content_loss:.4g}, style {style_loss:.4g}, total {total:.4g}")
 
@@ -112,10 +129,19 @@ def main(argv=None):
              "|---|---:|---:|---:|"]
     lines += [f"| {name} | {r['content_loss']:.4g} | {r['style_loss']:.4g} | {r['total_loss']:.4g} |"
               for name, r in results.items()]
+    by_style = style_ratios(style_names, pair_style_losses["trained decoder"],
+                            pair_style_losses["unchanged content image"])
+    lines += ["", "The trained decoder per style image, worst first:", "",
+              "| style image | pairs | style loss / the unchanged photo's | share of its "
+              "style loss |",
+              "|---|---:|---:|---:|"]
+    lines += [f"| {name} | {r['pairs']} | {r['ratio']:.3f}x | {100 * r['share']:.0f} % |"
+              for name, r in by_style.items()]
     out_dir = run or Path(decoder_path).parent
     write_text(out_dir / "eval.md", "\n".join(lines) + "\n")
     write_metrics(out_dir / "eval.json", {"pairs": len(content), "size": args.size,
-                                           "style_weight": style_weight, "results": results}, merge=False)
+                                           "style_weight": style_weight, "results": results,
+                                           "style_ratio_by_style": by_style}, merge=False)
     print("\n".join(lines))
     return results
 

@@ -158,6 +158,17 @@ def test_train_writes_checkpoints_at_exact_steps(data, capsys):
                              "--pairs", "3", "--size", "32"])
     assert set(results) == {"trained decoder", "untrained decoder (step 0)", "unchanged content image"}
     assert (run / "eval.md").is_file()
+    by_style = json.loads((run / "eval.json").read_text())["style_ratio_by_style"]
+    assert sum(r["pairs"] for r in by_style.values()) == 3
+    assert sum(r["share"] for r in by_style.values()) == pytest.approx(1.0)
+
+
+def test_style_ratios_by_hand():
+    # style a: pairs 0 and 2, (1 + 3) / (4 + 4); style b: pair 1, 3 / 4; worst first
+    by_style = evaluate.style_ratios(["a.jpg", "b.jpg", "a.jpg"], [1.0, 3.0, 3.0], [4.0, 4.0, 4.0])
+    assert list(by_style) == ["b.jpg", "a.jpg"]
+    assert by_style["b.jpg"] == pytest.approx({"pairs": 1, "ratio": 0.75, "share": 3 / 7})
+    assert by_style["a.jpg"] == pytest.approx({"pairs": 2, "ratio": 0.5, "share": 4 / 7})
 
 
 def test_resume_continues_at_the_right_step_and_lr(data, tmp_path, monkeypatch, capsys):
