@@ -1,4 +1,4 @@
-"""Write results/summary.md: every step's metrics and figures, labelled with the profile."""
+"""Write results/summary.md: every step's tables, metrics and figures, labelled with the profile."""
 import argparse
 import json
 from pathlib import Path
@@ -23,6 +23,10 @@ def write_summary(results, profile):
                   "`--gpu`) for those.**", ""]
     for step in sorted(p for p in results.iterdir() if p.is_dir()):
         lines += [f"## {step.name}", ""]
+        # the steps' own tables first (AdaIN's evaluation, the GAN's scores, ...): the numbers a
+        # report quotes, some of which no metrics.json holds
+        for table in sorted(step.rglob("*.md")):
+            lines += [f"`{table.relative_to(results)}`", "", table.read_text().strip(), ""]
         for metrics_file in sorted(step.rglob("metrics.json")):
             metrics = json.loads(metrics_file.read_text())
             run = metrics.pop("run", {})

@@ -130,6 +130,7 @@ def test_figures_and_run_files_are_written(tmp_path):
     (results / "pkg").mkdir(parents=True)
     (results / "pkg" / "metrics.json").write_text(json.dumps({"psnr": 21.5, "nested": {"x": 1}}))
     (results / "pkg" / "fig.png").write_bytes(b"")
+    (results / "pkg" / "eval.md").write_text("| output | loss |\n|---|---:|\n| trained | 0.5 |\n")
     (results / "gan").mkdir()
     (results / "gan" / "metrics.json").write_text(json.dumps({"fid": 300.0, "run": {
         "command": "gan_dogs.train", "settings": {"epochs": 20},
@@ -139,6 +140,7 @@ def test_figures_and_run_files_are_written(tmp_path):
     assert "**REDUCED: no images after epoch 30/50**" in summary
     assert "`python -m gan_dogs.train` with epochs=20" in summary and "| fid | 300 |" in summary
     assert "QUICK" not in write_summary(results, "cpu").read_text()
+    assert "`pkg/eval.md`\n\n| output | loss |\n|---|---:|\n| trained | 0.5 |\n" in summary
 
 
 def test_user_errors_are_one_line(capsys):
