@@ -95,9 +95,9 @@ def main(argv=None):
         trained = json.loads(metrics_file.read_text()) if metrics_file and metrics_file.is_file() else {}
         style_weight = trained.get("style_weight", DEFAULT_STYLE_WEIGHT)
     data = None if args.content_dir and args.style_dir else data_dir(args.data_dir)
-    content, style, style_names = load_pairs(args.content_dir or data / "adain_examples" / "content",
-                                args.style_dir or data / "adain_examples" / "style",
-                                args.pairs, args.size, args.seed)
+    content, style, style_names = load_pairs(
+        args.content_dir or data / "adain_examples" / "content",
+        args.style_dir or data / "adain_examples" / "style", args.pairs, args.size, args.seed)
 
     import keras
 
