@@ -51,7 +51,8 @@ def newest_run():
 
 def load_pairs(content_dir, style_dir, n, size, seed):
     """`n` random (content, style) pairs, short side `size` then centre-cropped, and each pair's
-    style file name; bad files skipped."""
+    style file as a path inside `style_dir` (two folders may hold the same file name); bad files
+    skipped."""
     def load(folder):
         images, paths, _ = load_images(list_images(folder), max_side=4 * size)
         if not images:
@@ -62,7 +63,8 @@ def load_pairs(content_dir, style_dir, n, size, seed):
     chosen = np.random.default_rng(seed).permutation(len(grid))[:n]
     return (np.stack([contents[grid[i][0]] for i in chosen]),
             np.stack([styles[grid[i][1]] for i in chosen]),
-            [Path(style_paths[grid[i][1]]).name for i in chosen])
+            [Path(style_paths[grid[i][1]]).relative_to(Path(style_dir).expanduser()).as_posix()
+             for i in chosen])
 
 
 def style_ratios(style_names, trained, unchanged):

@@ -163,6 +163,14 @@ def test_train_writes_checkpoints_at_exact_steps(data, capsys):
     assert sum(r["share"] for r in by_style.values()) == pytest.approx(1.0)
 
 
+def test_pairs_name_each_style_by_its_path_inside_the_style_folder(tmp_path):
+    for name in ("content/c.png", "style/a/x.png", "style/b/x.png"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(np.full((8, 8, 3), 128, np.uint8)).save(tmp_path / name)
+    content, style, names = evaluate.load_pairs(tmp_path / "content", tmp_path / "style", 2, 8, 0)
+    assert content.shape == style.shape == (2, 8, 8, 3) and sorted(names) == ["a/x.png", "b/x.png"]
+
+
 def test_style_ratios_by_hand():
     # style a: pairs 0 and 2, (1 + 3) / (4 + 4); style b: pair 1, 3 / 4; worst first
     by_style = evaluate.style_ratios(["a.jpg", "b.jpg", "a.jpg"], [1.0, 3.0, 3.0], [4.0, 4.0, 4.0])
