@@ -16,7 +16,7 @@ import numpy as np
 
 from adain.model import DEFAULT_STYLE_WEIGHT, newest_decoder
 from common.cli import (HelpFormatter, UserError, add_data_dir_argument, add_seed_argument,
-                        data_dir, positive, run_cli, run_name, set_seed)
+                        at_least, data_dir, positive, run_cli, run_name, set_seed)
 from common.images import center_crop, list_images, load_images, resize_short_side
 from common.runs import inherit_breaks, record_settings, write_metrics, write_text
 
@@ -35,9 +35,9 @@ def parse_args(argv):
     p.add_argument("--style-dir", default=None, help="default: DATA/adain_examples/style")
     add_data_dir_argument(p, "adain_examples/")
     p.add_argument("--pairs", type=positive(int), default=40, help="random content x style pairs")
-    p.add_argument("--size", type=positive(int), default=256, help="short side resize + centre crop")
+    p.add_argument("--size", type=at_least(16), default=256, help="short side resize + centre crop")
     p.add_argument("--style-weight", type=positive(float), default=None,
-                   help="lambda for the total (default: the run's, from metrics.json, else 40)")
+                   help="lambda for the total (default: the run's, from metrics.json, else 10)")
     add_seed_argument(p, "the content x style pairs")
     return p.parse_args(argv)
 
@@ -139,12 +139,17 @@ def main(argv=None):
               "|---|---:|---:|---:|"]
     lines += [f"| {name} | {r['pairs']} | {r['ratio']:.3f}x | {100 * r['share']:.0f} % |"
               for name, r in by_style.items()]
+    # eval.md is the run's own final decoder on the held-out pairs (the profile summary reads it);
+    # another decoder or other pairs get a file of their own beside it
+    stem = "_".join(["eval"] + ([Path(decoder_path).name.removesuffix(".weights.h5")] if args.decoder else [])
+                    + (["other_pairs"] if args.content_dir or args.style_dir else []))
     out_dir = run or Path(decoder_path).parent
-    write_text(out_dir / "eval.md", "\n".join(lines) + "\n")
-    write_metrics(out_dir / "eval.json", {"pairs": len(content), "size": args.size,
+    write_text(out_dir / f"{stem}.md", "\n".join(lines) + "\n")
+    write_metrics(out_dir / f"{stem}.json", {"pairs": len(content), "size": args.size,
                                            "style_weight": style_weight, "results": results,
                                            "style_ratio_by_style": by_style}, merge=False)
     print("\n".join(lines))
+    print(f"written to {out_dir / stem}.md and .json")
     return results
 
 

@@ -4,7 +4,8 @@
     L = L_c + lambda * L_s,  L_c = ||f(g(t)) - t||,
     L_s = sum_i ||mu(phi_i(g(t))) - mu(phi_i(s))|| + ||sigma(phi_i(g(t))) - sigma(phi_i(s))||
 over phi_i = relu1_1, relu2_1, relu3_1, relu4_1 (assignment 3, question 2). As in the pytorch-AdaIN
-reference, each norm is a mean squared error (nn.MSELoss), so the loss does not grow with the image size.
+reference, each norm is a mean squared error (nn.MSELoss), so the loss does not grow with the image size,
+and the losses see the normalised VGG19's features (common.vgg), the network the reference loads.
 """
 import warnings
 from pathlib import Path
@@ -13,10 +14,10 @@ import keras
 from keras import layers, ops
 
 from adain.layers import AdaIN, ReflectionPadding2D, masked_adain, mean_std
-from common.vgg import ADAIN_LAYERS, vgg19_features
+from common.vgg import ADAIN_LAYERS, channel_scales, vgg19_features
 
-# lambda for the Keras (Caffe-range) VGG19 features; the README explains why not the reference's 10
-DEFAULT_STYLE_WEIGHT = 40.0
+# the reference's lambda: the losses are measured as it measures them (normalised VGG19 features)
+DEFAULT_STYLE_WEIGHT = 10.0
 
 # Mirror of VGG19 up to relu4_1: numbers are 3x3 conv filters, "up" a 2x nearest upsampling.
 DECODER_PLAN = (256, "up", 256, 256, 256, 128, "up", 128, 64, "up", 64, 3)
@@ -70,6 +71,9 @@ class AdaINModel(keras.Model):
         self.adain = AdaIN(name="adain", dtype="float32")  # statistics in float32 (see encode)
         self.style_weight = style_weight
         self.content_weight = content_weight
+        # the losses' features are the normalised VGG19's (the encoder's divided by these); the
+        # decoder still reads the encoder's own relu4_1, so decoders trained before stay valid
+        self.feature_scales = [ops.convert_to_tensor(s) for s in channel_scales(ADAIN_LAYERS)]
         self.trackers = {name: keras.metrics.Mean(name=name)
                          for name in ("loss", "content_loss", "style_loss")}
         # encoder and decoder are built functional models and AdaIN has no weights: nothing is
@@ -126,10 +130,11 @@ class AdaINModel(keras.Model):
         style_feats = self.encode(style)
         t = self.adain([self.encode(content)[-1], style_feats[-1]])
         out_feats = self.encode(self.decoder(t) if output is None else output)
-        content_loss = _mse(out_feats[-1], t)
+        scales = self.feature_scales
+        content_loss = _mse(out_feats[-1] * scales[-1], t * scales[-1])
         style_loss = 0.0
-        for out_f, style_f in zip(out_feats, style_feats):
-            (out_mean, out_std), (style_mean, style_std) = mean_std(out_f), mean_std(style_f)
+        for out_f, style_f, scale in zip(out_feats, style_feats, scales):
+            (out_mean, out_std), (style_mean, style_std) = mean_std(out_f * scale), mean_std(style_f * scale)
             style_loss += _mse(out_mean, style_mean) + _mse(out_std, style_std)
         total = self.content_weight * content_loss + self.style_weight * style_loss
         return total, content_loss, style_loss

@@ -53,6 +53,20 @@ def expand(paths):
     return files
 
 
+def output_names(paths):
+    """{path: name for output files}: the file's stem, or, where two files share one (me.jpg in
+    two folders), its folder's name and stem, then a counter, so that no output overwrites another."""
+    names = {p: Path(p).stem for p in paths}
+    for attempt in (lambda p: f"{Path(p).parent.name}_{Path(p).stem}", None):
+        seen = {}
+        for p, name in names.items():
+            seen.setdefault(name, []).append(p)
+        for clashing in (group for group in seen.values() if len(group) > 1):
+            for i, p in enumerate(clashing, 1):
+                names[p] = attempt(p) if attempt else f"{names[p]}_{i}"
+    return names
+
+
 def preserve_color(style, content):
     """Recolour `style` so its RGB mean and covariance match the content's (reference's coral())."""
     def stats(image):
@@ -200,9 +214,13 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(argv)
+    args.alpha = alphas = alphas_for(args)  # recorded as used (--student-id picks them)
     record_settings("adain.stylize", args)
-    alphas = alphas_for(args)
+    out_dir = Path(args.out)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UserError(f"--out {out_dir} is a file; give a folder for the stylised images")
     contents, styles = expand(args.content), expand(args.style)
+    content_names, style_names = output_names(contents), output_names(styles)
     if args.interp_weights is not None:
         if len(args.interp_weights) != len(styles) or len(styles) < 2:
             raise UserError(f"--interp-weights has {len(args.interp_weights)} weights for "
@@ -214,6 +232,7 @@ def main(argv=None):
                         f"({len(styles)} given)")
     mask_file = existing_file(args.mask, "--mask") if args.mask else None
     decoder_path = args.decoder or default_decoder()
+    print(f"decoder: {decoder_path}")
 
     from adain.figures import stylize_figure
     from adain.model import AdaINModel, load_decoder
@@ -226,7 +245,6 @@ def main(argv=None):
     groups = ([style_images] if args.interp_weights or mask_file else [[s] for s in style_images])
     group_feats = [None if args.preserve_color else encode_styles(model, [s for _, s in group])
                    for group in groups]
-    out_dir = Path(args.out)
     # styles recoloured per content, or a mask resized per content: one content per pass
     per_content = args.preserve_color or mask_file
     rows, n_bad, n_done = [], 0, 0
@@ -248,11 +266,11 @@ def main(argv=None):
                                 for _, s in group]
                 if args.preserve_color:  # the styles took this content's colours
                     feats = encode_styles(model, group_styles)
-                tag = "+".join(Path(p).stem for p, _ in group) + ("_mask" if mask_file else "")
+                tag = "+".join(style_names[p] for p, _ in group) + ("_mask" if mask_file else "")
                 outputs = stylize_batch(model, images, feats, alphas, args.interp_weights, mask)
                 for i, (content_path, content) in enumerate(batch):
                     for alpha, output in zip(alphas, outputs):
-                        save_image(out_dir / f"{Path(content_path).stem}_{tag}_alpha{alpha:g}."
+                        save_image(out_dir / f"{content_names[content_path]}_{tag}_alpha{alpha:g}."
                                    f"{args.ext}", output[i])
                     if len(rows) < FIGURE_ROWS * len(groups):
                         rows.append((content, group_styles,
@@ -268,7 +286,7 @@ def main(argv=None):
            if args.interp_weights else "")
     mix += ", spatial control: style 1 on the mask's white part" if mask_file else ""
     mix += f"; the first {FIGURE_ROWS} of {n_done} contents" if n_done > FIGURE_ROWS else ""
-    title = (f"AdaIN stylisation ({Path(decoder_path).name}{mix}"
+    title = (f"AdaIN stylisation (decoder {decoder_path}{mix}"
              f"{', colour preserved' if args.preserve_color else ''})")
     figure = stylize_figure(rows, out_dir / "stylized.png", title)
     print(f"figure: {figure}")

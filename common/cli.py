@@ -15,6 +15,10 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefau
     def _get_help_string(self, action):
         if action.default is None or action.default is False or action.default is argparse.SUPPRESS:
             return action.help
+        # a flag that takes no value: "--no-denoise ... (default: True)" reads as if skipping were
+        # the default (BooleanOptionalAction's --x/--no-x pair does say which is on)
+        if action.nargs == 0 and not isinstance(action, argparse.BooleanOptionalAction):
+            return action.help
         return super()._get_help_string(action)
 
 
@@ -140,6 +144,18 @@ def positive(kind=int):
             raise ValueError
         return value
     parse.__name__ = f"positive {kind.__name__}"
+    return parse
+
+
+def at_least(minimum):
+    """argparse type: an integer >= minimum (a Gaussian fitted to one code, or a grid of one
+    point, would fail only after the training)."""
+    def parse(text):
+        value = int(text)
+        if value < minimum:
+            raise ValueError
+        return value
+    parse.__name__ = f"integer >= {minimum}"
     return parse
 
 

@@ -1,12 +1,23 @@
-"""The project's one VGG19 feature extractor (used by adain and gatys).
+"""The project's one VGG19 feature extractor (used by adain, gatys and gan_dogs).
 
 Frozen ImageNet VGG19 conv layers with the Caffe preprocessing inside, so that inputs are RGB
 images in [0, 1] of any size. Each named output is the ReLU activation of that conv layer:
 Keras's `block4_conv1` is the paper's `relu4_1`.
+
+The style losses use the *normalised* VGG19 of Gatys et al. (2016), whose filters are rescaled so
+that each one's mean activation over images and positions is one (the network that the AdaIN
+reference code loads too): with the Caffe weights as they are, relu4_1 activations are hundreds of
+times relu1_1's, and a loss summed over layers is relu4_1's alone. Dividing each channel by its
+mean activation gives that network's features exactly (ReLU commutes with positive scaling);
+the means, over 256 photos and 256 paintings, are in vgg19_channel_means.npz beside this file
+(`python -m common.vgg --help` measures them again).
 """
+import argparse
 import re
+from pathlib import Path
 
 import keras
+import numpy as np
 from keras import layers, ops
 
 from common.assets import set_vgg19_weights
@@ -62,3 +73,48 @@ def vgg19_features(layer_names=ADAIN_LAYERS, weights_path=None, pretrained=True,
                 model.trainable = False
                 return model
         x = layers.MaxPooling2D(2, name=f"block{block}_pool")(x)
+
+
+CHANNEL_MEANS = Path(__file__).with_name("vgg19_channel_means.npz")
+
+
+def channel_scales(layer_names):
+    """Per layer, 1 / (each channel's mean activation): features times these are the normalised
+    VGG19's (module docstring)."""
+    with np.load(CHANNEL_MEANS) as means:
+        return [(1.0 / means[layer_name(name)]).astype("float32") for name in layer_names]
+
+
+def measure_channel_means(images, batch_size=8):
+    """{layer: mean activation of each channel over the images and positions}, all 16 layers;
+    a channel that never fires keeps mean 1 (dividing by ~0 would blow up the next image)."""
+    model = vgg19_features(VGG19_LAYERS, name="vgg19_all")
+    sums = [np.zeros(filters, "float64") for filters, n in VGG19_BLOCKS for _ in range(n)]
+    for start in range(0, len(images), batch_size):
+        for total, features in zip(sums, model.predict(images[start:start + batch_size], verbose=0)):
+            total += features.mean(axis=(1, 2)).sum(axis=0)
+    means = [total / len(images) for total in sums]
+    return {name: np.where(m > 1e-6, m, 1.0).astype("float32") for name, m in zip(VGG19_LAYERS, means)}
+
+
+def main(argv=None):
+    from common.images import load_image_folder
+    parser = argparse.ArgumentParser(prog="python -m common.vgg", description=(
+        "Measure the VGG19's mean activation per channel (the normalisation of the style "
+        "losses) on photos and paintings and write them to common/vgg19_channel_means.npz."))
+    parser.add_argument("folders", nargs="+", help="image folders, e.g. DATA/adain_train/content "
+                                                   "DATA/adain_train/style")
+    parser.add_argument("--per-folder", type=int, default=256, help="images from each folder")
+    parser.add_argument("--size", type=int, default=256, help="short side, centre-cropped square")
+    parser.add_argument("--out", type=Path, default=CHANNEL_MEANS)
+    args = parser.parse_args(argv)
+    images = np.concatenate([load_image_folder(folder, args.size, args.per_folder, seed=0)[0]
+                             for folder in args.folders]).astype("float32") / 255.0
+    means = measure_channel_means(images)
+    np.savez(args.out, **means)
+    for name, m in means.items():
+        print(f"{name}: mean {m.mean():.2f}, smallest {m.min():.3g}, largest {m.max():.3g}")
+
+
+if __name__ == "__main__":
+    main()

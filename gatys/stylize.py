@@ -2,25 +2,29 @@
 
     python -m gatys.stylize --content cornell.jpg --style woman_with_hat_matisse.jpg
 
-minimises  w_c * sum (F - P)^2  +  sum_l w_l * sum (G_l - A_l)^2  +  w_t * TV(x)  over the
-pixels x (kept in [0, 1]), where F, P are the content layer's features of x and of the content
-photo, G_l, A_l the Gram matrices of x and of the style painting at each style layer. Writes the
+minimises  w_c * 1/2 sum (F - P)^2  +  sum_l w_l E_l  +  w_t * TV(x)  over the pixels x (kept
+in [0, 1]), where F, P are the content layer's features of x and of the content photo, and
+E_l = sum (G_l - A_l)^2 / (4 N_l^2 M_l^2) compares the Gram matrices of x and of the style
+painting at each style layer (the paper's eqs. 1, 4, 5, on the normalised VGG19). Writes the
 result, a figure content | style | result, the loss curves, history.csv and metrics.json to the
 run folder.
 """
 import argparse
 import csv
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
 from common.cli import (HelpFormatter, UserError, add_run_arguments, add_seed_argument,
-                        existing_file, non_negative, non_negative_list, positive, run_cli, set_seed)
+                        at_least, existing_file, non_negative, non_negative_list, positive, run_cli,
+                        set_seed)
 from common.images import load_image, resize_short_side, save_image
 from common.runs import atomic_write, finish_run, open_run, record_settings, write_metrics
 
 DEFAULT_STYLE_LAYERS = "relu1_1,relu2_1,relu3_1,relu4_1,relu5_1"
+MIN_SIDE = 16
 
 
 def load_pair(content_path, style_path, size):
@@ -28,6 +32,9 @@ def load_pair(content_path, style_path, size):
     for path in (content_path, style_path):
         existing_file(path, "image")
     content = load_image(content_path, max_side=size)
+    if min(content.shape[:2]) < MIN_SIDE:
+        raise UserError(f"{content_path} is {content.shape[1]}x{content.shape[0]} pixels here; the "
+                        f"VGG19 halves it four times, so at least {MIN_SIDE} px per side are needed")
     style = resize_short_side(load_image(style_path, max_side=4 * size), min(content.shape[:2]))
     return content, style
 
@@ -38,7 +45,7 @@ class StyleTransfer:
     def __init__(self, content, style, content_layer="relu4_2", style_layers=DEFAULT_STYLE_LAYERS,
                  style_weights=None, content_weight=1.0, tv_weight=1.0, pretrained=True):
         from common.gradients import gradient_function
-        from common.vgg import layer_name, vgg19_features
+        from common.vgg import channel_scales, layer_name, vgg19_features
         from gatys.losses import content_loss, gram_matrix, style_loss, tv_loss
 
         try:
@@ -52,13 +59,18 @@ class StyleTransfer:
                             f"{len(self.style_layers)} style layers")
         if min(weights + [content_weight, tv_weight]) < 0:
             raise UserError("loss weights must be non-negative")
-        self.extractor = vgg19_features(self.style_layers + [self.content_layer], pretrained=pretrained,
-                                        name="vgg19_features")
-        *_, content_target = self.extractor(content[None])
-        style_targets = [gram_matrix(f) for f in self.extractor(style[None])[:-1]]
+        extractor = vgg19_features(self.style_layers + [self.content_layer], pretrained=pretrained,
+                                   name="vgg19_features")
+        scales = channel_scales(self.style_layers + [self.content_layer])
+
+        def normalised_features(image):  # the paper's normalised VGG19 (common.vgg)
+            return [f * scale for f, scale in zip(extractor(image), scales)]
+
+        *_, content_target = normalised_features(content[None])
+        style_targets = [gram_matrix(f) for f in normalised_features(style[None])[:-1]]
 
         def losses(image):
-            *style_features, content_features = self.extractor(image)
+            *style_features, content_features = normalised_features(image)
             parts = {"content": content_loss(content_weight, content_features, content_target),
                      "style": style_loss(style_features, style_targets, weights),
                      "tv": tv_loss(tv_weight, image)}
@@ -73,47 +85,62 @@ class StyleTransfer:
                 convert_to_numpy(grad))
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during `optimise`, carrying the image of the last evaluation and the history."""
+
+    def __init__(self, image, history):
+        super().__init__()
+        self.image, self.history = image, history
+
+
 def optimise(transfer, init, steps, optimizer="lbfgs", learning_rate=0.02, on_step=None):
     """Minimise the transfer loss from `init` (H, W, 3); return (image, history of loss dicts).
 
     L-BFGS-B (SciPy) keeps pixels in [0, 1] by bounds; Adam clips after each step. One step is
-    one loss-and-gradient evaluation for both, so their costs compare directly.
+    one loss-and-gradient evaluation for both, so their costs compare directly. Ctrl-C raises
+    Interrupted with the image so far.
     """
     shape = (1,) + init.shape
     history = []
+    latest = [init]
 
     def evaluate(flat):
+        latest[0] = flat
         total, parts, grad = transfer(flat.reshape(shape).astype(np.float32))
         history.append({"total": total, **parts})
         if on_step:
             on_step(len(history), history[-1])
         return total, grad.ravel().astype(np.float64)
 
-    if optimizer == "lbfgs":
-        from scipy.optimize import minimize
-        result = minimize(evaluate, init.ravel().astype(np.float64), jac=True, method="L-BFGS-B",
-                          bounds=[(0.0, 1.0)] * init.size,
-                          options={"maxfun": steps, "maxiter": steps, "maxcor": 20})
-        image = result.x
-    else:
-        import keras
-        from keras import ops
+    try:
+        if optimizer == "lbfgs":
+            from scipy.optimize import minimize
+            result = minimize(evaluate, init.ravel().astype(np.float64), jac=True, method="L-BFGS-B",
+                              bounds=[(0.0, 1.0)] * init.size,
+                              options={"maxfun": steps, "maxiter": steps, "maxcor": 20})
+            image = result.x
+        else:
+            import keras
+            from keras import ops
 
-        from common.gradients import no_gradients
-        variable = keras.Variable(init[None].astype(np.float32))
-        adam = keras.optimizers.Adam(learning_rate)
-        for _ in range(steps):
-            _, grad = evaluate(ops.convert_to_numpy(variable))
-            with no_gradients():
-                adam.apply([ops.convert_to_tensor(grad.reshape(shape), "float32")], [variable])
-                variable.assign(ops.clip(variable, 0.0, 1.0))
-        image = ops.convert_to_numpy(variable)
+            from common.gradients import no_gradients
+            variable = keras.Variable(init[None].astype(np.float32))
+            adam = keras.optimizers.Adam(learning_rate)
+            for _ in range(steps):
+                _, grad = evaluate(ops.convert_to_numpy(variable))
+                with no_gradients():
+                    adam.apply([ops.convert_to_tensor(grad.reshape(shape), "float32")], [variable])
+                    variable.assign(ops.clip(variable, 0.0, 1.0))
+            image = ops.convert_to_numpy(variable)
+    except KeyboardInterrupt:
+        image = np.asarray(latest[0])
+        raise Interrupted(np.clip(image.reshape(init.shape), 0, 1).astype(np.float32), history) from None
     return np.clip(image.reshape(init.shape), 0, 1).astype(np.float32), history
 
 
 def stylize(content_path, style_path, out_dir, size=512, steps=300, init="content",
             optimizer="lbfgs", content_layer="relu4_2", style_layers=DEFAULT_STYLE_LAYERS,
-            style_weights=None, content_weight=1.0, style_weight=1e-4, tv_weight=1e5,
+            style_weights=None, content_weight=1.0, style_weight=1e7, tv_weight=0.0,
             learning_rate=0.02, seed=0, pretrained=True, verbose=True):
     """Run one style transfer and write its files to `out_dir`; return the metrics dict."""
     import keras
@@ -122,7 +149,8 @@ def stylize(content_path, style_path, out_dir, size=512, steps=300, init="conten
 
     set_seed(seed)
     content, style = load_pair(content_path, style_path, size)
-    per_layer = [style_weight * w for w in (style_weights or [1.0] * len(style_layers.split(",")))]
+    layers = len(style_layers.split(","))
+    per_layer = [style_weight * w for w in (style_weights or [1.0 / layers] * layers)]  # paper: 1/5
     transfer = StyleTransfer(content, style, content_layer, style_layers, per_layer,
                              content_weight, tv_weight, pretrained)
     start = np.random.default_rng(seed).uniform(0, 1, content.shape).astype(np.float32)
@@ -131,10 +159,16 @@ def stylize(content_path, style_path, out_dir, size=512, steps=300, init="conten
     progress = keras.utils.Progbar(steps, stateful_metrics=["total", "content", "style", "tv"],
                                    verbose=1 if verbose else 0)
     began = time.perf_counter()
-    image, history = optimise(transfer, start, steps, optimizer, learning_rate,
-                              on_step=lambda i, h: progress.update(min(i, steps), list(h.items())))
-    seconds = time.perf_counter() - began
     out_dir = Path(out_dir)
+    try:
+        image, history = optimise(transfer, start, steps, optimizer, learning_rate,
+                                  on_step=lambda i, h: progress.update(min(i, steps), list(h.items())))
+    except Interrupted as stop:  # keep what the minutes so far made
+        path = save_image(out_dir / "result_interrupted.png", stop.image)
+        print(f"\nstopped after {len(stop.history)} of {steps} steps; the image so far: {path}",
+              file=sys.stderr)
+        raise
+    seconds = time.perf_counter() - began
     save_image(out_dir / "result.png", image)
     pair = f"{Path(content_path).stem} x {Path(style_path).stem}"
     result_figure(content, style, image, out_dir / "figure.png",
@@ -158,8 +192,8 @@ def write_history(path, history):
 
 
 def add_loss_flags(p, init=True):
-    p.add_argument("--size", type=positive(int), default=512,
-                   help="longer side of the result in pixels")
+    p.add_argument("--size", type=at_least(MIN_SIDE), default=512,
+                   help="longer side of the result in pixels, at most (a smaller photo keeps its size)")
     p.add_argument("--steps", type=positive(int), default=300,
                    help="loss-and-gradient evaluations")
     p.add_argument("--optimizer", choices=["lbfgs", "adam"], default="lbfgs",
@@ -173,14 +207,17 @@ def add_loss_flags(p, init=True):
     p.add_argument("--style-layers", default=DEFAULT_STYLE_LAYERS,
                    help="comma-separated style layers")
     p.add_argument("--style-weights", type=non_negative_list, default=None, metavar="W1,W2,...",
-                   help="per-layer style weights w_l (default 1 each), multiplied by --style-weight")
+                   help="per-layer style weights w_l (default 1/L each, the paper's 1/5), "
+                        "multiplied by --style-weight")
     p.add_argument("--content-weight", type=non_negative(float), default=1.0,
                    help="w_c of the content loss")
-    p.add_argument("--style-weight", type=non_negative(float), default=1e-4,
-                   help="global factor on the style weights (chosen so that content "
-                        "and style losses are of similar size on these VGG features)")
-    p.add_argument("--tv-weight", type=non_negative(float), default=1e5,
-                   help="w_t of the total-variation loss")
+    p.add_argument("--style-weight", type=non_negative(float), default=1e7,
+                   help="beta, the factor on the style weights (content weight / beta = 1e-7: "
+                        "chosen by looking at 256-px results from the photo; the content loss "
+                        "grows with the pixel count, so at 512 px the same beta stylises less)")
+    p.add_argument("--tv-weight", type=non_negative(float), default=0.0,
+                   help="w_t of the total-variation loss (the paper has none; a positive weight "
+                        "smooths the result)")
     add_seed_argument(p, "the noise start (--init noise)")
 
 

@@ -4,6 +4,7 @@ All with random VGG weights (pretrained=False) and tiny images, so nothing is do
 """
 import csv
 import json
+import shutil
 import warnings
 from types import SimpleNamespace
 
@@ -18,7 +19,7 @@ import common.precision
 from adain import evaluate, stylize, train
 from adain.layers import EPSILON, AdaIN, ReflectionPadding2D
 from adain.model import AdaINModel, build_decoder, load_decoder
-from common.vgg import ADAIN_LAYERS, vgg19_features
+from common.vgg import ADAIN_LAYERS, VGG19_LAYERS, channel_scales, vgg19_features
 from common.cli import UserError
 
 
@@ -78,6 +79,29 @@ def test_alpha_zero_gives_content_features_and_interpolation():
     t = np.asarray(model.transfer_features(content, style))
     both = np.asarray(model.transfer_features(content, [style, style], interp_weights=[1, 3]))
     np.testing.assert_allclose(both, t, rtol=1e-4, atol=1e-4)  # mixing a style with itself changes nothing
+
+
+def test_losses_are_measured_on_the_normalised_vgg_features():
+    rng = np.random.default_rng(2)
+    model = AdaINModel(encoder=vgg19_features(ADAIN_LAYERS, pretrained=False), decoder=build_decoder())
+    content, style, output = (rng.random((1, 32, 32, 3), "float32") for _ in range(3))
+    _, content_loss, style_loss = (float(v) for v in model.compute_losses(content, style, output))
+
+    def stats(f):
+        return f.mean(axis=(1, 2)), np.sqrt(f.var(axis=(1, 2)) + EPSILON)
+    scales = channel_scales(ADAIN_LAYERS)
+    f_c, f_s, f_o = ([np.asarray(f, np.float64) for f in model.encoder(x)] for x in (content, style, output))
+    (mu_c, sigma_c), (mu_s, sigma_s) = stats(f_c[-1]), stats(f_s[-1])
+    t = sigma_s[:, None, None] * (f_c[-1] - mu_c[:, None, None]) / sigma_c[:, None, None] + mu_s[:, None, None]
+    # each channel divided by its mean activation: the normalised VGG19 of the reference
+    assert content_loss == pytest.approx(np.mean(((f_o[-1] - t) * scales[-1]) ** 2), rel=1e-4)
+    expected = sum(np.mean((a[0] - b[0]) ** 2) + np.mean((a[1] - b[1]) ** 2)
+                   for a, b in ((stats(o * k), stats(s * k)) for o, s, k in zip(f_o, f_s, scales)))
+    assert style_loss == pytest.approx(expected, rel=1e-4)
+    # measured for every layer, all positive: relu4_1's mean activation is ~20 times relu1_1's
+    all_scales = channel_scales(VGG19_LAYERS)
+    assert len(all_scales) == 16 and all(np.all(np.isfinite(k) & (k > 0)) for k in all_scales)
+    assert 10 < np.mean(1 / scales[3]) / np.mean(1 / scales[0]) < 40
 
 
 def test_auto_precision_follows_the_cpu_flags(monkeypatch):
@@ -157,10 +181,19 @@ def test_train_writes_checkpoints_at_exact_steps(data, capsys):
     results = evaluate.main(["--run-name", "quick/a", "--content-dir", data[1], "--style-dir", data[3],
                              "--pairs", "3", "--size", "32"])
     assert set(results) == {"trained decoder", "untrained decoder (step 0)", "unchanged content image"}
-    assert (run / "eval.md").is_file()
-    by_style = json.loads((run / "eval.json").read_text())["style_ratio_by_style"]
+    # pairs from other folders than the held-out examples: beside the run's eval.md, not over it
+    assert (run / "eval_other_pairs.md").is_file() and not (run / "eval.md").exists()
+    by_style = json.loads((run / "eval_other_pairs.json").read_text())["style_ratio_by_style"]
     assert sum(r["pairs"] for r in by_style.values()) == 3
     assert sum(r["share"] for r in by_style.values()) == pytest.approx(1.0)
+
+
+def test_final_decoder_is_the_last_step_even_when_the_checkpoints_stop_earlier(data):
+    from adain.model import load_decoder
+    run = train.main(data + ["--steps", "4", "--checkpoints", "0.5", "--run-name", "quick/half"])
+    halfway = load_decoder(run / "decoder_step_00002.weights.h5").get_weights()
+    final = load_decoder(run / "decoder_final.weights.h5").get_weights()
+    assert not all(np.array_equal(a, b) for a, b in zip(halfway, final))  # steps 3 and 4 kept
 
 
 def test_pairs_name_each_style_by_its_path_inside_the_style_folder(tmp_path):
@@ -265,6 +298,19 @@ def test_stylize_folders_alphas_and_figure(data, tmp_path):
                   "--crop", "--ext", "png", "--decoder", str(tmp_path / "dec.weights.h5"),
                   "--out", str(tmp_path / "crop")])
     assert Image.open(tmp_path / "crop" / "im0_im0_alpha1.png").size == (32, 32)
+    # two photos called me.png in two folders: two outputs, none overwritten
+    for folder in ("gate", "library"):
+        (tmp_path / folder).mkdir()
+        shutil.copy(tmp_path / "content" / "im0.png", tmp_path / folder / "me.png")
+    stylize.main(["--content", str(tmp_path / "gate" / "me.png"), str(tmp_path / "library" / "me.png"),
+                  "--style", str(tmp_path / "style" / "im0.png"), "--content-size", "32",
+                  "--style-size", "32", "--ext", "png", "--decoder", str(tmp_path / "dec.weights.h5"),
+                  "--out", str(tmp_path / "same")])
+    assert sorted(p.name for p in (tmp_path / "same").glob("*_alpha1.png")) == [
+        "gate_me_im0_alpha1.png", "library_me_im0_alpha1.png"]
+    with pytest.raises(UserError, match="is a file"):  # before any work
+        stylize.main(["--content", data[1], "--style", data[3], "--out", str(tmp_path / "dec.weights.h5"),
+                      "--decoder", "x.h5"])
 
 
 @pytest.mark.parametrize("kind", ["other model", "truncated", "empty", "folder"])

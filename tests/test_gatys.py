@@ -6,7 +6,7 @@ import pytest
 
 from common.cli import UserError
 from gatys import losses
-from gatys.stylize import StyleTransfer, main, optimise
+from gatys.stylize import Interrupted, StyleTransfer, main, optimise
 
 rng = np.random.default_rng(0)
 
@@ -15,9 +15,9 @@ def rel_err(a, b):
     return abs(float(a) - float(b)) / abs(float(b))
 
 
-def test_content_loss_is_weighted_sum_of_squares():
+def test_content_loss_is_half_the_weighted_sum_of_squares():
     F, P = rng.normal(size=(3, 4, 5)), rng.normal(size=(3, 4, 5))
-    expected = 0.7 * sum((f - p) ** 2 for f, p in zip(F.ravel(), P.ravel()))
+    expected = 0.7 * 0.5 * sum((f - p) ** 2 for f, p in zip(F.ravel(), P.ravel()))  # eq. 1
     assert rel_err(losses.content_loss(0.7, F, P), expected) < 1e-3
 
 
@@ -33,9 +33,10 @@ def test_style_loss_against_numpy():
     targets = [rng.normal(size=(3, 3)), rng.normal(size=(5, 5))]
     weights = [0.5, 2.0]
     expected = 0.0
-    for F, A, w in zip(features, targets, weights):
+    for F, A, w in zip(features, targets, weights):  # the paper's eqs. 4-5, unnormalised Grams
         flat = F.reshape(-1, F.shape[-1])
-        expected += w * np.sum((flat.T @ flat / flat.shape[0] - A) ** 2)
+        M, N = flat.shape
+        expected += w * np.sum((flat.T @ flat - M * A) ** 2) / (4 * N**2 * M**2)
     assert rel_err(losses.style_loss(features, targets, weights), expected) < 1e-3
 
 
@@ -125,3 +126,20 @@ def test_examples_rejects_a_missing_adain_decoder_before_any_run(tmp_path, monke
     with pytest.raises(UserError, match="does not exist"):
         examples.main(["--data-dir", str(tmp_path / "data"), "--adain-decoder", "nope.h5"])
     assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize("optimizer", ["lbfgs", "adam"])
+def test_ctrl_c_hands_back_the_image_so_far(optimizer):
+    calls = []
+
+    def transfer(image):  # loss sum((x - 0.25)^2); Ctrl-C during the third evaluation
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return float(np.sum((image - 0.25) ** 2)), {"content": 0.0}, 2 * (image - 0.25)
+
+    init = np.full((4, 4, 3), 0.8, np.float32)
+    with pytest.raises(Interrupted) as stop:
+        optimise(transfer, init, steps=10, optimizer=optimizer, learning_rate=0.1)
+    assert stop.value.image.shape == init.shape and len(stop.value.history) == 2
+    assert np.all(stop.value.image < 0.8)  # the second evaluation's image, moved towards 0.25
