@@ -16,7 +16,13 @@ from common.images import list_images, load_image_folder
 def dogs_folder(data_dir=None):
     """The folder of dog photos for `--data-dir` (see the module docstring)."""
     root = find_data_dir(data_dir)
-    return root / "dogs" if (root / "dogs").is_dir() else Path(root)
+    if (root / "dogs").is_dir():
+        return root / "dogs"
+    others = [name for name in ("adain_examples", "adain_train") if (root / name).is_dir()]
+    if others:  # the course's data folder without its dogs: not a folder of dog photos
+        raise UserError(f"{root} has no dogs/ folder (it holds {', '.join(others)}): put the dog "
+                        f"photos in {root / 'dogs'}, or give --data-dir a folder of dog photos")
+    return Path(root)
 
 
 def load_dogs(data_dir=None, image_size=64, val_fraction=0.1, limit=None, seed=0):

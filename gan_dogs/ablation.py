@@ -13,8 +13,8 @@ import argparse
 import json
 from pathlib import Path
 
-from common.cli import (HelpFormatter, add_data_dir_argument, add_seed_argument, positive, run_cli,
-                        run_name)
+from common.cli import (HelpFormatter, UserError, add_data_dir_argument, add_seed_argument, positive,
+                        run_cli, run_name)
 from common.profiles import done
 from common.runs import write_text
 from gan_dogs import evaluate, train
@@ -67,7 +67,14 @@ def main(argv=None):
                         "--snapshot-epochs", str(args.epochs), "--image-size", str(args.image_size),
                         "--batch-size", str(args.batch_size),
                         *(["--limit", str(args.limit)] if args.limit else []), *common])
-        if "fid_generated" not in json.loads((run_dir / "metrics.json").read_text()):
+        metrics = json.loads((run_dir / "metrics.json").read_text())
+        trained = {key: metrics.get(key) for key in ("epochs", "image_size", "batch_size", "limit", "seed")}
+        asked = {key: getattr(args, key) for key in trained}
+        if trained != asked:  # a finished run of other settings would be tabled under these
+            differ = ", ".join(f"{k} {trained[k]} (not {asked[k]})" for k in trained if trained[k] != asked[k])
+            raise UserError(f"{run_dir} was trained with {differ}: give another --run-name")
+        scored = (metrics.get("fid_images_per_set"), metrics.get("fid_reference_images"))
+        if scored != (args.n_images, min(args.n_reference, metrics["train_images"])):
             evaluate.main(["--run-name", name, "--n-images", str(args.n_images),
                            "--n-reference", str(args.n_reference), "--no-by-epoch", *common])
         rows.append((arch, json.loads((run_dir / "metrics.json").read_text())))

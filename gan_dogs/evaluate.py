@@ -29,8 +29,8 @@ import keras
 import numpy as np
 from keras import ops
 
-from common.cli import (HelpFormatter, UserError, add_data_dir_argument, add_seed_argument, finite,
-                        positive, run_cli, run_name, set_seed)
+from common.cli import (HelpFormatter, UserError, add_data_dir_argument, add_seed_argument, at_least,
+                        finite, positive, run_cli, run_name, set_seed)
 from common.fid import fid_from_features, inception_features, inception_model, kid, precision_recall
 from common.figures import image_grid
 from common.images import save_image
@@ -86,10 +86,13 @@ def parse_args(argv=None):
     parser.add_argument("--run-name", type=run_name, required=True,
                         help="the training run: reads runs/gan_dogs/<run-name>/generator.keras")
     parser.add_argument("--generator", default=None,
-                        help="another generator file instead (e.g. generator_epoch_010.keras)")
-    parser.add_argument("--n-images", type=positive(int), default=300,
+                        help="another generator file instead: a path, or a file name in the run "
+                             "folder (e.g. generator_epoch_010.keras); its scores go to the "
+                             "run folder's evaluate_<name>/, not over the run's own")
+    # improved precision and recall count k = 3 neighbours: 4 images at least
+    parser.add_argument("--n-images", type=at_least(4), default=300,
                         help="generated, held-out and noise images per set")
-    parser.add_argument("--n-reference", type=positive(int), default=None,
+    parser.add_argument("--n-reference", type=at_least(4), default=None,
                         help="use only N random training photos as the reference set "
                              "(default: all of them)")
     parser.add_argument("--by-epoch", action=argparse.BooleanOptionalAction, default=True,
@@ -126,14 +129,21 @@ def evaluate(args):
     set_seed(args.seed)
     run_dir, _ = run_dirs("gan_dogs", args.run_name)
     inherit_breaks(run_dir)  # a generator trained for fewer epochs than the assignment's is REDUCED
-    path = Path(args.generator) if args.generator else run_dir / "generator.keras"
+    path = Path(args.generator or "generator.keras")
+    if not path.is_file() and not path.is_absolute():
+        path = run_dir / path
     if not path.is_file():
         raise UserError(f"no generator at {path}: train first (python -m gan_dogs.train "
                         f"--run-name {args.run_name}) or pass --generator FILE")
+    own = path.resolve() == (run_dir / "generator.keras").resolve()
+    out_dir = run_dir if own else run_dir / f"evaluate_{path.stem}"
     generator = load_generator(path)
     size = generator.output_shape[1]
     reference, held_out = data.load_dogs(args.data_dir, image_size=size,
                                          val_fraction=args.val_fraction, seed=args.seed)
+    if len(held_out) < 4:
+        raise UserError(f"{len(held_out)} held-out photos: the floor needs at least 4 "
+                        "(raise --val-fraction)")
     rng = np.random.default_rng(args.seed)
     if args.n_reference and args.n_reference < len(reference):
         reference = reference[rng.choice(len(reference), args.n_reference, replace=False)]
@@ -162,7 +172,8 @@ def evaluate(args):
     quality = {name: precision_recall(ref_features, features[name], k=3)
                for name in ("generated", "real held-out (floor)")}
     by_epoch = {epoch: fid_to_reference(generate(load_generator(snapshot), args.n_images, args.seed))
-                for epoch, snapshot in (snapshot_generators(run_dir) if args.by_epoch else {}).items()}
+                for epoch, snapshot in (snapshot_generators(run_dir) if args.by_epoch and own
+                                        else {}).items()}
     seconds = time.time() - start
 
     for name, value in fids.items():
@@ -171,26 +182,26 @@ def evaluate(args):
     for name, (precision, recall) in quality.items():
         print(f"precision / recall (k=3) {name:26s} {precision:.3f} / {recall:.3f}")
     fid_bars(dict(zip(["generated", "real held-out\n(floor)", "uniform noise\n(ceiling)"],
-                      fids.values())), run_dir / "fid.png",
+                      fids.values())), out_dir / "fid.png",
              f"FID vs {len(reference)} real dog photos, {args.n_images} images per set, "
              f"{size}x{size} ({network} Inception)")
     for epoch, value in by_epoch.items():
         print(f"FID {f'generated, epoch {epoch}':26s} {value:8.2f}")
     if by_epoch:
         fid_by_epoch_figure(by_epoch, fids["real held-out (floor)"], fids["uniform noise (ceiling)"],
-                            run_dir / "fid_by_epoch.png",
+                            out_dir / "fid_by_epoch.png",
                             f"FID of {args.n_images} generated dogs by training epoch "
                             f"(vs {len(reference)} real photos, {network} Inception)")
     rows = [score_row(name, fids[name], kids[name], quality.get(name)) for name in sets]
-    write_text(run_dir / "scores.md", "\n".join([
+    write_text(out_dir / "scores.md", "\n".join([
         f"| {args.n_images} images vs {len(reference)} training photos | FID | KID x 1000 | "
         "precision (k=3) | recall (k=3) |", "|---|---:|---:|---:|---:|", *rows]) + "\n")
     images = sets["generated"]
     for i, image in enumerate(images):  # the scored images themselves: the assignment's 300
-        save_image(run_dir / "fid_images" / f"generated_{i:03d}.png", image)
-    image_grid([images[i * 10:(i + 1) * 10] for i in range(3)], run_dir / "fid_samples.png",
+        save_image(out_dir / "fid_images" / f"generated_{i:03d}.png", image)
+    image_grid([images[i * 10:(i + 1) * 10] for i in range(3)], out_dir / "fid_samples.png",
                f"30 of the {len(images)} generated dogs used for the FID")
-    write_metrics(run_dir / "metrics.json", {
+    write_metrics(out_dir / "metrics.json", {
         "fid_generated": fids["generated"], "fid_real_floor": fids["real held-out (floor)"],
         "fid_noise_ceiling": fids["uniform noise (ceiling)"], "fid_network": network,
         "kid_generated": kids["generated"], "kid_real_floor": kids["real held-out (floor)"],
@@ -203,6 +214,7 @@ def evaluate(args):
         "fid_generator": str(path), "fid_seconds": round(seconds, 1),
         # --no-by-epoch keeps the numbers of an earlier by-epoch evaluation (fid_by_epoch.png too)
         **({"fid_by_epoch": by_epoch} if by_epoch else {})})
+    print(f"scores in {out_dir}")
     return fids
 
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import common.fid as fid_module
-from common.cli import run_cli
+from common.cli import UserError, run_cli
 from common.fid import (fid, fid_from_features, gaussian_stats, inception_features,
                         torchscript_constants)
 from common.torch_files import read_torchscript
@@ -58,6 +58,20 @@ def test_fewer_images_than_dimensions_warns_and_stays_finite():
     assert np.isfinite(value) and value > 0
     with pytest.raises(ValueError):
         gaussian_stats(a[:1])
+
+
+def test_fid_shifts_singular_covariances_when_the_square_root_fails(monkeypatch):
+    import scipy.linalg
+    real_sqrtm, calls = scipy.linalg.sqrtm, []
+
+    def failing_once(matrix):  # what sqrtm can return for a singular S_x S_g
+        calls.append(matrix)
+        return np.full_like(matrix, np.nan) if len(calls) == 1 else real_sqrtm(matrix)
+    monkeypatch.setattr(scipy.linalg, "sqrtm", failing_once)
+    s1, s2 = np.diag([1.0, 4.0]), np.diag([9.0, 1.0])
+    # tr S1 + tr S2 - 2 tr sqrt((S1 + eps I)(S2 + eps I)) = 5 + 10 - 2 (3 + 2), up to eps
+    assert fid(np.zeros(2), s1, np.zeros(2), s2, eps=1e-6) == pytest.approx(5.0, abs=1e-4)
+    assert len(calls) == 2 and np.allclose(calls[1], (s1 + 1e-6 * np.eye(2)) @ (s2 + 1e-6 * np.eye(2)))
 
 
 # ----------------------------------------------------------------------------- TorchScript reader
@@ -265,7 +279,8 @@ def fake_dogs(data_dir=None, image_size=64, val_fraction=0.1, limit=None, seed=0
     rng = np.random.default_rng(seed)
     ramp = np.linspace(0, 1, image_size)[None, :, None, None] * np.ones((1, 1, image_size, 3))
     x = (255 * np.clip(ramp * rng.uniform(0.3, 1, (80, 1, 1, 3)), 0, 1)).astype(np.uint8)
-    return x[:72], x[72:]
+    cut = 80 - round(80 * val_fraction)
+    return x[:cut], x[cut:]
 
 
 def fake_inception(weights_path=None, pretrained=True):
@@ -320,6 +335,17 @@ def test_train_cli_writes_snapshots_checkpoints_and_stage_figure(tmp_path, monke
     # scoring only the final generator again keeps the by-epoch numbers
     evaluate.main(["--run-name", "t/one", "--n-images", "12", "--no-by-epoch"])
     assert json.loads((run / "metrics.json").read_text())["fid_by_epoch"] == metrics["fid_by_epoch"]
+    # a snapshot named inside the run folder: scored into a folder of its own, the run's kept
+    kept = (run / "scores.md").read_bytes()
+    evaluate.main(["--run-name", "t/one", "--n-images", "12", "--generator", "generator_epoch_001.keras"])
+    snapshot = json.loads((run / "evaluate_generator_epoch_001/metrics.json").read_text())
+    assert snapshot["fid_generated"] == pytest.approx(metrics["fid_by_epoch"]["1"], rel=1e-5)
+    assert (run / "scores.md").read_bytes() == kept and "fid_by_epoch" not in snapshot
+    for flags in (["--n-images", "3"], ["--n-reference", "3"]):  # k = 3 neighbours need 4 images
+        with pytest.raises(SystemExit):
+            evaluate.main(["--run-name", "t/one"] + flags)
+    with pytest.raises(UserError, match="held-out photos"):
+        evaluate.main(["--run-name", "t/one", "--n-images", "12", "--val-fraction", "0"])
 
 
 def test_bad_input_is_one_line_errors(tmp_path, monkeypatch, capsys):
@@ -376,14 +402,19 @@ def test_precision_and_recall_on_points_counted_by_hand():
     from common.fid import precision_recall
     # real: 5 points on a line, spacing 1, so with k = 1 each ball has radius 1
     real = np.array([[0.0, 0], [1, 0], [2, 0], [3, 0], [4, 0]])
-    # fake: two inside the real balls, one far away; their own k=1 radii: 0.5, 0.5, ~9.9
+    # fake: two inside the real balls, one far away; their own k=1 radii: 0.5, 0.5, ~11.4
     fake = np.array([[0.5, 0], [1.0, 0.0], [10.0, 7.0]])
     precision, recall = precision_recall(real, fake, k=1)
     assert precision == pytest.approx(2 / 3)
-    # the far fake point's ball (radius ~9.9) covers every real point
+    # the far fake point's ball (radius sqrt(130) ~ 11.4) covers every real point
     assert recall == pytest.approx(1.0)
     precision, recall = precision_recall(real, fake[:2], k=1)
     assert precision == 1.0 and recall == pytest.approx(2 / 5)  # (0,0) and (1,0) within 0.5
+    # k = 3 (the default): the real radii are the third-nearest distances 3, 2, 2, 2, 3; of the
+    # fakes (7,0) lies 3 from (4,0): inside; (8,0) 4: outside; (2,2.5) 2.5 from (2,0): outside;
+    # (2,1.5) 1.5: inside. The fakes' own radii (5.6 to 6.5) cover every real point
+    fake = np.array([[7.0, 0], [8, 0], [2, 2.5], [2, 1.5]])
+    assert precision_recall(real, fake) == pytest.approx((0.5, 1.0))
 
 
 def test_diff_augment_is_differentiable_and_keeps_what_it_should():
@@ -533,3 +564,6 @@ def test_ablation_adds_one_technique_per_run_and_tabulates_their_scores(tmp_path
     monkeypatch.setattr(train, "main", lambda argv: pytest.fail("a finished run was trained again"))
     monkeypatch.setattr(evaluate, "main", lambda argv: pytest.fail("a scored run was scored again"))
     assert ablation.main(argv).read_text() == table
+    # the same runs asked for at other settings: refused, not tabled under the new ones
+    with pytest.raises(UserError, match="epochs 1 \\(not 3\\)"):
+        ablation.main(argv[:2] + ["--epochs", "3"] + argv[4:])
