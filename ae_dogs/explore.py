@@ -44,6 +44,8 @@ def parse_args(argv=None):
     args = build_parser().parse_args(argv)
     if any(v <= 0 for v in args.noise_variances):
         raise UserError("--noise-variances must all be > 0 (the plain model is always trained)")
+    if len(set(args.noise_variances)) < len(args.noise_variances):
+        raise UserError("--noise-variances lists a variance twice (each names one model's folder)")
     args.precision = choose_precision(args.precision)  # recorded resolved: a resumed run keeps it
     return args
 
@@ -72,7 +74,7 @@ def main(argv=None):
     write_metrics(root / "metrics.json", {"models": summary, "epochs": args.epochs,
                                           "image_size": args.image_size}, merge=False)
     models_rows(samples, root / "samples_by_model.png",
-                "(5) Decoded samples of a Gaussian fitted to 256 latent codes, per model")
+                f"(5) Decoded samples of a Gaussian fitted to {args.n_fit} latent codes, per model")
     models_rows({"original": originals, **recons}, root / "reconstructions_by_model.png",
                 "(5) The same held-out dogs reconstructed by each model", col_label="image")
     finish_run(root)

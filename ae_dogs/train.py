@@ -18,10 +18,10 @@ import tensorflow as tf
 
 from common.dogs import load_dogs
 from ae_dogs.experiments import check_enough_images, latent_experiments
-from ae_dogs.model import build_autoencoder
+from ae_dogs.model import build_autoencoder, downsamplings
 from common.cli import (HelpFormatter, add_data_dir_argument, add_precision_argument,
-                        add_run_arguments, add_seed_argument, finite, non_negative, positive, run_cli,
-                        set_seed)
+                        add_run_arguments, add_seed_argument, at_least, finite, non_negative,
+                        positive, run_cli, set_seed)
 from common.callbacks import HistoryCSV, WeightsCheckpoint, backup_and_restore, fit_once
 from common.distribute import training_strategy
 from common.figures import loss_curves, read_history
@@ -45,9 +45,19 @@ def rule_breaks(args):
     return breaks
 
 
+def image_size(text):
+    """argparse type: a size the encoder can halve down to the 8x8 latent (16, 32, 64, ...)."""
+    value = int(text)
+    downsamplings(value)  # raises ValueError, which argparse reports as one line
+    return value
+
+
+image_size.__name__ = "image size (8 times a power of two: 16, 32, 64, 128, ...)"
+
+
 def add_data_arguments(parser):
     add_data_dir_argument(parser, "dogs/ (or give a folder of dog photos)")
-    parser.add_argument("--image-size", type=positive(int), default=64,
+    parser.add_argument("--image-size", type=image_size, default=64,
                         help="photos are resized (short side) and centre-cropped to this; "
                              "8 times a power of two (16, 32, 64, 128)")
     parser.add_argument("--val-fraction", type=finite(float), default=0.1,
@@ -57,7 +67,7 @@ def add_data_arguments(parser):
     parser.add_argument("--epochs", type=positive(int), default=50, help="training epochs per model")
     parser.add_argument("--batch-size", type=positive(int), default=64, help="images per step")
     parser.add_argument("--learning-rate", type=positive(float), default=1e-3, help="Adam's rate")
-    parser.add_argument("--n-fit", type=positive(int), default=256,
+    parser.add_argument("--n-fit", type=at_least(2), default=256,
                         help="training images whose codes the Gaussian of part (3) is fitted to")
     add_precision_argument(parser)
     add_seed_argument(parser, "the split, weights, shuffling, noise and sampling")

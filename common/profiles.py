@@ -101,7 +101,10 @@ def step_plan(step, profile, root=".", overwrite=False):
                 f"2 models x {s['epochs']} epochs + {s['denoise_epochs']} epochs of the "
                 f"denoiser, x {SECONDS['ae_mnist_epoch']} s")
     if step == "adain":
-        examples = data_dir() / "adain_examples"
+        try:
+            examples = data_dir() / "adain_examples"
+        except UserError:  # a dry run before the data is there still shows its plan; the
+            examples = Path("DATA") / "adain_examples"  # training command says what is missing
         decoder = runs / "decoder_final.weights.h5"
         train = ["adain.train", "--run-name", run, "--steps", s["steps"], "--batch-size", s["batch"],
                  "--image-size", s["crop"], "--load-size", 2 * s["crop"]]
@@ -226,9 +229,10 @@ def run_profile(profile, steps, dry_run=False, overwrite=False, root="."):
     finished = {step for step in steps
                 if not overwrite and all(done(output) for _, output in plans[step][0])}
     if len(finished) == len(steps):
-        print(f"== profile --{profile} is finished: its results are in "
-              f"{Path(root) / 'results' / profile}/ (summary.md lists them); add --overwrite to "
-              "run it again (finished runs are moved aside, not deleted)")
+        what = (f"profile --{profile} is finished" if len(steps) == len(STEPS) else
+                f"step(s) {', '.join(steps)} of profile --{profile} are finished")
+        print(f"== {what}: the results are in {Path(root) / 'results' / profile}/ (summary.md lists "
+              "them); add --overwrite to run again (finished runs are moved aside, not deleted)")
         return
     total = sum(plans[step][1] * factors[step][0] for step in steps if step not in finished)
     print(f"== profile --{profile}: {len(steps)} step(s), {len(finished)} finished, about "

@@ -3,7 +3,7 @@ import argparse
 import json
 from pathlib import Path
 
-from common.cli import run_cli
+from common.cli import UserError, run_cli
 
 
 def flatten(metrics, prefix=""):
@@ -50,10 +50,13 @@ def write_summary(results, profile):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m common.summary", description=__doc__)
-    parser.add_argument("results", help="the results folder written by run_all.sh")
-    parser.add_argument("--profile", default="quick", help="profile the results were made with")
+    parser.add_argument("results", help="the results folder written by run_all.sh, results/PROFILE")
+    parser.add_argument("--profile", default=None,
+                        help="profile the results were made with (default: the folder's name)")
     args = parser.parse_args(argv)
-    print(write_summary(args.results, args.profile))
+    if not Path(args.results).is_dir():
+        raise UserError(f"{args.results} is not a folder of results (run_all.sh writes results/PROFILE)")
+    print(write_summary(args.results, args.profile or Path(args.results).resolve().name))
 
 
 if __name__ == "__main__":

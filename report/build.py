@@ -1,5 +1,6 @@
 """Build one assignment's hand-in from the runs: the .docx report and the zip archives."""
 import fnmatch
+import json
 import subprocess
 import tempfile
 import zipfile
@@ -17,6 +18,20 @@ LEFT_OUT = (".venv/*", "runs/*", "logs/*", "data/*", "results/*", "reports/*", "
 
 def run_folder(root, step, profile):
     return Path(root) / "runs" / step / profile
+
+
+class RunValues(dict):
+    """A step's metrics.json for the captions' {placeholders} (a list as 10、30、50); a key the
+    run has not written stays as it is, braces and all."""
+
+    def __init__(self, folder):
+        metrics = folder / "metrics.json"
+        values = json.loads(metrics.read_text()) if metrics.is_file() else {}
+        super().__init__({key: "、".join(map(str, v)) if isinstance(v, list) else v
+                          for key, v in values.items()})
+
+    def __missing__(self, key):
+        return "{" + key + "}"
 
 
 def check_results(assignment, root, profile):
@@ -67,7 +82,8 @@ def write_report(key, name, student_id, root=".", out="reports", profile="cpu", 
                     doc.add_code_text(document, source)
                 for path, caption in part.figures:
                     figures += 1
-                    doc.add_figure(document, folder / path, caption, figures)
+                    doc.add_figure(document, folder / path, caption.format_map(RunValues(folder)),
+                                   figures)
                 for path, caption in part.tables:
                     tables += 1
                     doc.add_table(document, folder / path, caption, tables)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 class Part:
     label: str                                     # "(2)", as in the assignment text
     task: str                                      # what the part asks, in the text's words
-    figures: list = field(default_factory=list)    # [(path, caption)]
+    figures: list = field(default_factory=list)    # [(path, caption: {key} = the run's metrics.json)]
     tables: list = field(default_factory=list)     # [(path of a Markdown table, caption)]
     structures: list = field(default_factory=list)  # printed model structures (model_summary.txt)
     code: list = field(default_factory=list)       # ["module:name"]
@@ -118,13 +118,13 @@ ASSIGNMENTS = {
             ]),
             Question("二、生成对抗网络(GAN)", "gan_dogs", [
                 Part("(1)", "迭代次数为 10、30、50 时各随机生成 10 张图像，展示质量随迭代的提升。",
-                     figures=[("stages.png", "第 10、30、50 个 epoch 生成的图像（同一组随机向量）")],
+                     figures=[("stages.png", "第 {snapshot_epochs} 个 epoch 生成的图像（同一组随机向量）")],
                      structures=["model_summary.txt"], code=["gan_dogs.model:GAN.train_step"]),
                 Part("(2)", "根据公式 (4) 编程实现 FID 函数。", code=["common.fid:fid"], analysis=False),
                 Part("(3)", "用训练好的模型生成 300 张图片并测试其 FID。",
-                     figures=[("fid.png", "300 张生成图片的 FID，及真实图片（下限）与噪声（上限）"),
+                     figures=[("fid.png", "{fid_images_per_set} 张生成图片的 FID，及真实图片（下限）与噪声（上限）"),
                               ("fid_by_epoch.png", "FID 随训练 epoch 的变化"),
-                              ("fid_samples.png", "参与 FID 计算的 300 张生成图片中的 30 张")],
+                              ("fid_samples.png", "参与 FID 计算的 {fid_images_per_set} 张生成图片中的 30 张")],
                      tables=[("scores.md", "FID、KID 与 precision / recall（同一 Inception 特征）")]),
             ]),
         ]),

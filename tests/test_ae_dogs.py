@@ -32,6 +32,10 @@ def test_load_dogs_bad_input(tmp_path, photos):
     (tmp_path / "empty" / "dogs").mkdir(parents=True)
     with pytest.raises(UserError, match="no images"):
         load_dogs(tmp_path / "empty")
+    (tmp_path / "course" / "adain_examples").mkdir(parents=True)  # the data folder without dogs/
+    photos.folder(tmp_path / "course" / "adain_examples" / "content", 3, size=(24, 20))
+    with pytest.raises(UserError, match="has no dogs/ folder"):
+        load_dogs(tmp_path / "course")
     photos.folder(tmp_path / "few", 3, size=(24, 20), smooth=True)
     with pytest.raises(UserError, match="asked for 10 images but .* only 3"):
         load_dogs(tmp_path / "few", image_size=16, limit=10)
@@ -71,6 +75,28 @@ def test_psnr_matches_hand_value():
     x_hat[0, 1, 1] = 0.2       # image 1: MSE = 0.04 / 4 = 0.01 -> 10 log10(0.25 / 0.01) = 13.979
     x_hat[1] -= 0.1            # image 2: MSE = 0.01 -> 10 log10(1 / 0.01) = 20
     assert psnr(x, x_hat) == pytest.approx((10 * np.log10(25) + 20) / 2, abs=1e-9)
+
+
+def test_held_out_psnr_with_the_noise_kept_adds_noise_of_std_sqrt_variance():
+    import keras
+    identity = keras.Sequential([keras.Input((4, 4, 3)), keras.layers.Identity()])
+    val = np.random.default_rng(1).integers(0, 256, (5, 4, 4, 3), dtype=np.uint8)
+    scores = train.validation_psnr(identity, identity, val, noise_variance=0.1, seed=3)
+    x = val / 255.0
+    noise = np.sqrt(0.1) * np.random.default_rng(3).standard_normal(x.shape)
+    by_hand = 10 * np.log10(x.reshape(5, -1).max(axis=1) ** 2 / (noise.reshape(5, -1) ** 2).mean(axis=1))
+    assert scores["val_psnr"] == np.inf  # the identity reconstructs exactly
+    assert scores["val_psnr_noisy_latent"] == pytest.approx(by_hand.mean(), abs=1e-4)
+
+
+def test_bad_sizes_are_one_line_errors_before_any_photo_is_read(capsys):
+    for flags in (["--image-size", "48"], ["--n-fit", "1"]):
+        with pytest.raises(SystemExit) as exit_info:
+            train.build_parser().parse_args(flags)
+        assert exit_info.value.code == 2
+        assert flags[0] in capsys.readouterr().err
+    with pytest.raises(UserError, match="twice"):  # each variance names one model's folder
+        explore.parse_args(["--noise-variances", "0.1,0.05,0.1"])
 
 
 def test_gaussian_fit_and_sampling_with_singular_covariance():

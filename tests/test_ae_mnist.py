@@ -129,6 +129,7 @@ def test_sampling_grid_is_uniform_over_the_central_codes():
     (["--bottleneck", "0"], "--bottleneck"),
     (["--noise-factor", "-0.4"], "--noise-factor"),
     (["--hidden", "64,0"], "--hidden"),
+    (["--grid-size", "1"], "--grid-size"),  # would divide by zero after the training
 ])
 def test_bad_numbers_are_one_line_argparse_errors(argv, message, capsys):
     with pytest.raises(SystemExit) as exit_info:
@@ -136,6 +137,16 @@ def test_bad_numbers_are_one_line_argparse_errors(argv, message, capsys):
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert message in err.splitlines()[-1] and "Traceback" not in err
+
+
+def test_help_shows_no_default_for_a_flag_that_takes_no_value(capsys):
+    with pytest.raises(SystemExit):
+        train.build_parser().parse_args(["--help"])
+    text = capsys.readouterr().out
+    text = text[text.index("\n  --bottleneck"):]  # the flags' descriptions, not the usage lines
+    # "--no-denoise ... (default: True)" would read as if skipping were the default
+    assert "default" not in text[text.index("--no-denoise"):text.index("--l2")]
+    assert "default" in text[text.index("--epochs"):text.index("--denoise-epochs")]
 
 
 def test_missing_corrupt_or_folder_mnist_file_is_one_error_line(tmp_path, capsys):

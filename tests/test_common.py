@@ -141,6 +141,13 @@ def test_figures_and_run_files_are_written(tmp_path):
     assert "`python -m gan_dogs.train` with epochs=20" in summary and "| fid | 300 |" in summary
     assert "QUICK" not in write_summary(results, "cpu").read_text()
     assert "`pkg/eval.md`\n\n| output | loss |\n|---|---:|\n| trained | 0.5 |\n" in summary
+    # the command line takes the profile from the folder's name: results/cpu is not QUICK
+    from common.summary import main as summary_main
+    (tmp_path / "cpu").mkdir()
+    summary_main([str(tmp_path / "cpu")])
+    assert (tmp_path / "cpu" / "summary.md").read_text() == "# Results (cpu profile)\n"
+    with pytest.raises(UserError, match="not a folder"):
+        summary_main([str(tmp_path / "nowhere")])
 
 
 def test_user_errors_are_one_line(capsys):

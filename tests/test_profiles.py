@@ -119,6 +119,14 @@ def test_dry_run_needs_only_the_standard_library(tmp_path):
     assert "== step gatys (cpu): about " in result.stdout
 
 
+def test_dry_run_without_a_data_folder_shows_its_place_as_DATA(monkeypatch):
+    def no_data_folder():
+        raise profiles.UserError("no data folder")
+    monkeypatch.setattr(profiles, "data_dir", no_data_folder)
+    commands, _, _ = profiles.step_plan("adain", "cpu")  # the training command says it is missing
+    assert Path("DATA/adain_examples/content/golden_gate.jpg") in commands[2][0]
+
+
 def test_finished_runs_are_skipped_and_a_finished_profile_says_so(tmp_path, capsys):
     def run_folder(step, finished):
         folder = tmp_path / "runs" / step / "cpu"
@@ -138,7 +146,7 @@ def test_finished_runs_are_skipped_and_a_finished_profile_says_so(tmp_path, caps
     run_folder("vae_mnist", True)
     profiles.run_profile("cpu", ["ae_mnist", "vae_mnist"], dry_run=False, root=tmp_path)
     out = capsys.readouterr().out  # not a dry run, yet nothing runs: everything is finished
-    assert "profile --cpu is finished" in out and "python -m" not in out
+    assert "step(s) ae_mnist, vae_mnist of profile --cpu are finished" in out and "python -m" not in out
     profiles.run_profile("cpu", ["ae_mnist", "vae_mnist"], dry_run=True, overwrite=True, root=tmp_path)
     out = capsys.readouterr().out
     assert "compare_l2 --run-name cpu --epochs 100 --denoise-epochs 20 --overwrite" in out

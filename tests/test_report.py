@@ -43,6 +43,9 @@ def fake_runs(root, key, profile="cpu", breaks=()):
         for name in ("generator.keras", "generator_raw.keras", "generator_epoch_010.keras"):
             (gan / name).write_bytes(b"model")
         (run_folder(root, "vae_mnist", profile) / "standard" / "vae.weights.h5").write_bytes(b"w")
+        metrics = json.loads((gan / "metrics.json").read_text())  # the GAN captions' numbers
+        (gan / "metrics.json").write_text(json.dumps({**metrics, "snapshot_epochs": [4, 8, 12],
+                                                      "fid_images_per_set": 120}))
 
 
 @pytest.mark.parametrize("key", list(ASSIGNMENTS))
@@ -78,6 +81,11 @@ def test_each_report_has_every_part_figure_table_and_placeholder(tmp_path, monke
                for table in document.tables for row in table.rows)
     placeholders = [p for p in document.paragraphs if p.text.startswith(PLACEHOLDER)]
     assert len(placeholders) == sum(part.analysis for part in parts)
+    captions = [p.text for p in document.paragraphs if p.style.name == "Caption"]
+    assert not any("{" in c for c in captions)
+    if key == "a5-2023":  # the run's own snapshot epochs and image count, not the assignment's
+        assert any(c.endswith("第 4、8、12 个 epoch 生成的图像（同一组随机向量）") for c in captions)
+        assert any("参与 FID 计算的 120 张生成图片" in c for c in captions)
     assert placeholders[0].runs[0].font.highlight_color is not None
     for style in ("Normal", "Heading 1", "Heading 2", "Caption"):
         fonts = document.styles[style].element.rPr.rFonts

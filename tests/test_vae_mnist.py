@@ -67,10 +67,17 @@ def test_prior_samples_follow_the_prior():
     mog = MixtureOfGaussians(components=3, seed=2)
     mog.logits.assign([0.0, 1.0, -1.0])
     mog.means.assign([[-4.0, 0.0], [3.0, 1.0], [0.0, 5.0]])
+    # variances other than 1, so that a variance used as a standard deviation shows
+    variances = np.array([[4.0, 0.25], [0.5, 9.0], [2.0, 1.0]], dtype="float32")
+    mog.log_vars.assign(np.log(variances))
     z = ops.convert_to_numpy(mog.sample(20000))
     weights = ops.convert_to_numpy(mog.mixture_weights())
-    expected = weights @ ops.convert_to_numpy(mog.means)
-    np.testing.assert_allclose(z.mean(axis=0), expected, atol=0.1)
+    means = ops.convert_to_numpy(mog.means)
+    expected_mean = weights @ means
+    # law of total variance: E[var_k] + Var[mean_k]
+    expected_var = weights @ variances + weights @ means**2 - expected_mean**2
+    np.testing.assert_allclose(z.mean(axis=0), expected_mean, atol=0.1)
+    np.testing.assert_allclose(z.var(axis=0), expected_var, rtol=0.05)
     vamp = VampPrior(build_encoder(), components=3, seed=2)
     assert ops.shape(vamp.sample(7)) == (7, 2)
     assert ops.shape(StandardGaussian(latent_dim=3).sample(5)) == (5, 3)
@@ -161,6 +168,9 @@ def test_bad_input_gives_one_line_errors(fake_data, capsys):
     with pytest.raises(SystemExit):
         compare.main(["--priors", "standard,flat"])
     assert "flat" in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # would train once and report one row
+        compare.main(["--priors", "standard,vamp,standard"])
+    assert "named twice" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exit_info:
         run_cli(train.main, ["--latent-dim", "3"])
     assert exit_info.value.code == 2

@@ -24,6 +24,8 @@ def prior_list(text):
     if unknown or not names:
         raise argparse.ArgumentTypeError(f"unknown prior(s) {', '.join(unknown) or '(none)'}; "
                                          f"choose from {','.join(PRIORS)}")
+    if len(set(names)) < len(names):
+        raise argparse.ArgumentTypeError(f"a prior is named twice in '{text}'")
     return names
 
 

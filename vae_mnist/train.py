@@ -115,7 +115,8 @@ def train_vae(prior, run_name, components=10, latent_dim=2, epochs=50, batch_siz
         figures.latent_grids([dict(title=title, decoder=vae.decoder, bounds=bounds)],
                              run_dir / "latent_grid.png")
         figures.prior_samples({title: vae}, run_dir / "prior_samples.png")
-        loss_curves(read_history(run_dir / "history.csv"), run_dir / "loss.png", f"VAE, {title}: -ELBO per image",
+        loss_curves(read_history(run_dir / "history.csv"), run_dir / "loss.png",
+                    f"VAE, {title}: -ELBO per image (validation = test set)",
                     keys=["loss", "reconstruction", "kl"], ylabel="nats per image", logy=True)
     return vae, z_test, bounds, metrics
 
