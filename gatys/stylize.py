@@ -44,6 +44,8 @@ class StyleTransfer:
 
     def __init__(self, content, style, content_layer="relu4_2", style_layers=DEFAULT_STYLE_LAYERS,
                  style_weights=None, content_weight=1.0, tv_weight=1.0, pretrained=True):
+        from keras import ops
+
         from common.gradients import gradient_function
         from common.vgg import channel_scales, layer_name, vgg19_features
         from gatys.losses import content_loss, gram_matrix, style_loss, tv_loss
@@ -59,9 +61,11 @@ class StyleTransfer:
                             f"{len(self.style_layers)} style layers")
         if min(weights + [content_weight, tv_weight]) < 0:
             raise UserError("loss weights must be non-negative")
-        extractor = vgg19_features(self.style_layers + [self.content_layer], pretrained=pretrained,
-                                   name="vgg19_features")
-        scales = channel_scales(self.style_layers + [self.content_layer])
+        layers = self.style_layers + [self.content_layer]
+        extractor = vgg19_features(layers, pretrained=pretrained, name="vgg19_features")
+        # the channel means are the pretrained weights' (random test weights keep their own scale)
+        scales = ([ops.convert_to_tensor(k) for k in channel_scales(layers)] if pretrained
+                  else [1.0] * len(layers))
 
         def normalised_features(image):  # the paper's normalised VGG19 (common.vgg)
             return [f * scale for f, scale in zip(extractor(image), scales)]

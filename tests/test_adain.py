@@ -25,9 +25,12 @@ from common.cli import UserError
 
 @pytest.fixture(autouse=True)
 def random_vgg(monkeypatch):
-    """Every AdaINModel gets a random-weight VGG19 (no asset needed)."""
+    """Every AdaINModel gets a random-weight VGG19 (no asset needed), whose features keep their
+    own scale: the pretrained network's channel means would shrink them until Adam's epsilon
+    outweighs the gradients."""
     monkeypatch.setattr(adain.model, "vgg19_features",
                         lambda *args, **kwargs: vgg19_features(ADAIN_LAYERS, pretrained=False))
+    monkeypatch.setattr(adain.model, "channel_scales", lambda names: [np.float32(1.0)] * len(names))
 
 
 def test_adain_matches_numpy_statistics():
@@ -81,7 +84,8 @@ def test_alpha_zero_gives_content_features_and_interpolation():
     np.testing.assert_allclose(both, t, rtol=1e-4, atol=1e-4)  # mixing a style with itself changes nothing
 
 
-def test_losses_are_measured_on_the_normalised_vgg_features():
+def test_losses_are_measured_on_the_normalised_vgg_features(monkeypatch):
+    monkeypatch.setattr(adain.model, "channel_scales", channel_scales)  # the real ones here
     rng = np.random.default_rng(2)
     model = AdaINModel(encoder=vgg19_features(ADAIN_LAYERS, pretrained=False), decoder=build_decoder())
     content, style, output = (rng.random((1, 32, 32, 3), "float32") for _ in range(3))
