@@ -141,7 +141,8 @@ def main(argv=None):
               for name, r in by_style.items()]
     # eval.md is the run's own final decoder on the held-out pairs (the profile summary reads it);
     # another decoder or other pairs get a file of their own beside it
-    stem = "_".join(["eval"] + ([Path(decoder_path).name.removesuffix(".weights.h5")] if args.decoder else [])
+    stem = "_".join(["eval"]
+                    + ([Path(decoder_path).name.removesuffix(".weights.h5")] if args.decoder else [])
                     + (["other_pairs"] if args.content_dir or args.style_dir else []))
     out_dir = run or Path(decoder_path).parent
     write_text(out_dir / f"{stem}.md", "\n".join(lines) + "\n")

@@ -134,7 +134,8 @@ class AdaINModel(keras.Model):
         content_loss = _mse(out_feats[-1] * scales[-1], t * scales[-1])
         style_loss = 0.0
         for out_f, style_f, scale in zip(out_feats, style_feats, scales):
-            (out_mean, out_std), (style_mean, style_std) = mean_std(out_f * scale), mean_std(style_f * scale)
+            out_mean, out_std = mean_std(out_f * scale)
+            style_mean, style_std = mean_std(style_f * scale)
             style_loss += _mse(out_mean, style_mean) + _mse(out_std, style_std)
         total = self.content_weight * content_loss + self.style_weight * style_loss
         return total, content_loss, style_loss
