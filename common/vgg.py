@@ -6,8 +6,8 @@ Keras's `block4_conv1` is the paper's `relu4_1`.
 
 The style losses use the *normalised* VGG19 of Gatys et al. (2016), whose filters are rescaled so
 that each one's mean activation over images and positions is one (the network that the AdaIN
-reference code loads too): with the Caffe weights as they are, relu4_1 activations are hundreds of
-times relu1_1's, and a loss summed over layers is relu4_1's alone. Dividing each channel by its
+reference code loads too): with the Caffe weights as they are, relu4_1 activations are about 20
+times relu1_1's, and a loss of squared features summed over layers is relu4_1's alone. Dividing each channel by its
 mean activation gives that network's features exactly (ReLU commutes with positive scaling);
 the means, over 256 photos and 256 paintings, are in vgg19_channel_means.npz beside this file
 (`python -m common.vgg --help` measures them again).
@@ -85,10 +85,10 @@ def channel_scales(layer_names):
         return [(1.0 / means[layer_name(name)]).astype("float32") for name in layer_names]
 
 
-def measure_channel_means(images, batch_size=8):
+def measure_channel_means(images, batch_size=8, pretrained=True):
     """{layer: mean activation of each channel over the images and positions}, all 16 layers;
     a channel that never fires keeps mean 1 (dividing by ~0 would blow up the next image)."""
-    model = vgg19_features(VGG19_LAYERS, name="vgg19_all")
+    model = vgg19_features(VGG19_LAYERS, pretrained=pretrained, name="vgg19_all")
     sums = [np.zeros(filters, "float64") for filters, n in VGG19_BLOCKS for _ in range(n)]
     for start in range(0, len(images), batch_size):
         for total, features in zip(sums, model.predict(images[start:start + batch_size], verbose=0)):
@@ -98,15 +98,19 @@ def measure_channel_means(images, batch_size=8):
 
 
 def main(argv=None):
+    from common.cli import HelpFormatter, positive
     from common.images import load_image_folder
-    parser = argparse.ArgumentParser(prog="python -m common.vgg", description=(
+    parser = argparse.ArgumentParser(prog="python -m common.vgg", formatter_class=HelpFormatter,
+                                     description=(
         "Measure the VGG19's mean activation per channel (the normalisation of the style "
         "losses) on photos and paintings and write them to common/vgg19_channel_means.npz."))
     parser.add_argument("folders", nargs="+", help="image folders, e.g. DATA/adain_train/content "
                                                    "DATA/adain_train/style")
-    parser.add_argument("--per-folder", type=int, default=256, help="images from each folder")
-    parser.add_argument("--size", type=int, default=256, help="short side, centre-cropped square")
-    parser.add_argument("--out", type=Path, default=CHANNEL_MEANS)
+    parser.add_argument("--per-folder", type=positive(int), default=256,
+                        help="images from each folder (a seeded random subset)")
+    parser.add_argument("--size", type=positive(int), default=256,
+                        help="short side, centre-cropped square")
+    parser.add_argument("--out", type=Path, default=CHANNEL_MEANS, help="the .npz to write")
     args = parser.parse_args(argv)
     images = np.concatenate([load_image_folder(folder, args.size, args.per_folder, seed=0)[0]
                              for folder in args.folders]).astype("float32") / 255.0
@@ -117,4 +121,5 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    from common.cli import run_cli
+    run_cli(main)

@@ -108,6 +108,18 @@ def test_losses_are_measured_on_the_normalised_vgg_features(monkeypatch):
     assert 10 < np.mean(1 / scales[3]) / np.mean(1 / scales[0]) < 40
 
 
+def test_channel_means_are_each_channels_mean_activation():
+    from common.vgg import measure_channel_means
+    keras.utils.set_random_seed(0)
+    images = np.random.default_rng(0).random((3, 24, 24, 3), "float32")
+    means = measure_channel_means(images, batch_size=2, pretrained=False)  # batches of 2 and 1
+    assert list(means) == VGG19_LAYERS and means["block5_conv4"].shape == (512,)
+    keras.utils.set_random_seed(0)  # the same random weights again
+    first = np.asarray(vgg19_features(["relu1_1"], pretrained=False)(images))
+    expected = first.mean(axis=(0, 1, 2))
+    np.testing.assert_allclose(means["block1_conv1"], np.where(expected > 1e-6, expected, 1.0), rtol=1e-5)
+
+
 def test_auto_precision_follows_the_cpu_flags(monkeypatch):
     monkeypatch.setattr(common.precision, "gpu_count", lambda: 0)
     for flags, expected in (("fpu avx2 avx512_bf16 fma", "mixed_bfloat16"),
