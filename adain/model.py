@@ -131,10 +131,11 @@ class AdaINModel(keras.Model):
         t = self.adain([self.encode(content)[-1], style_feats[-1]])
         out_feats = self.encode(self.decoder(t) if output is None else output)
         scales = self.feature_scales
-        content_loss = _mse(out_feats[-1] * scales[-1], t * scales[-1])
+        out_feats = [f * scale for f, scale in zip(out_feats, scales)]
+        content_loss = _mse(out_feats[-1], t * scales[-1])
         style_loss = 0.0
         for out_f, style_f, scale in zip(out_feats, style_feats, scales):
-            out_mean, out_std = mean_std(out_f * scale)
+            out_mean, out_std = mean_std(out_f)
             style_mean, style_std = mean_std(style_f * scale)
             style_loss += _mse(out_mean, style_mean) + _mse(out_std, style_std)
         total = self.content_weight * content_loss + self.style_weight * style_loss

@@ -7,10 +7,10 @@ Keras's `block4_conv1` is the paper's `relu4_1`.
 The style losses use the *normalised* VGG19 of Gatys et al. (2016), whose filters are rescaled so
 that each one's mean activation over images and positions is one (the network that the AdaIN
 reference code loads too): with the Caffe weights as they are, relu4_1 activations are about 20
-times relu1_1's, and a loss of squared features summed over layers is relu4_1's alone. Dividing each channel by its
-mean activation gives that network's features exactly (ReLU commutes with positive scaling);
-the means, over 256 photos and 256 paintings, are in vgg19_channel_means.npz beside this file
-(`python -m common.vgg --help` measures them again).
+times relu1_1's, and a loss of squared features summed over layers is relu4_1's alone. Dividing
+each channel by its mean activation gives that network's features exactly (ReLU commutes with
+positive scaling); the means, over 256 photos and 256 paintings, are in vgg19_channel_means.npz
+beside this file (`python -m common.vgg --help` measures them again).
 """
 import argparse
 import re

@@ -68,10 +68,12 @@ def main(argv=None):
                         "--batch-size", str(args.batch_size),
                         *(["--limit", str(args.limit)] if args.limit else []), *common])
         metrics = json.loads((run_dir / "metrics.json").read_text())
-        trained = {key: metrics.get(key) for key in ("epochs", "image_size", "batch_size", "limit", "seed")}
+        trained = {key: metrics.get(key)
+                   for key in ("epochs", "image_size", "batch_size", "limit", "seed")}
         asked = {key: getattr(args, key) for key in trained}
         if trained != asked:  # a finished run of other settings would be tabled under these
-            differ = ", ".join(f"{k} {trained[k]} (not {asked[k]})" for k in trained if trained[k] != asked[k])
+            differ = ", ".join(f"{k} {trained[k]} (not {asked[k]})"
+                               for k in trained if trained[k] != asked[k])
             raise UserError(f"{run_dir} was trained with {differ}: give another --run-name")
         scored = (metrics.get("fid_images_per_set"), metrics.get("fid_reference_images"))
         if scored != (args.n_images, min(args.n_reference, metrics["train_images"])):

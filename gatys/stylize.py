@@ -43,7 +43,8 @@ class StyleTransfer:
     """The loss of one content/style pair as a function of the image, with its gradient."""
 
     def __init__(self, content, style, content_layer="relu4_2", style_layers=DEFAULT_STYLE_LAYERS,
-                 style_weights=None, content_weight=1.0, tv_weight=1.0, pretrained=True):
+                 style_weights=None, content_weight=1.0, style_weight=1.0, tv_weight=1.0,
+                 pretrained=True):
         from keras import ops
 
         from common.gradients import gradient_function
@@ -55,12 +56,14 @@ class StyleTransfer:
             self.content_layer = layer_name(content_layer)
         except ValueError as err:
             raise UserError(str(err)) from err
-        weights = style_weights or [1.0] * len(self.style_layers)
+        # w_l: the paper's 1/5 each (1/L for L layers) unless given; beta = style_weight on all
+        weights = style_weights or [1.0 / len(self.style_layers)] * len(self.style_layers)
         if len(weights) != len(self.style_layers):
             raise UserError(f"--style-weights has {len(weights)} values for "
                             f"{len(self.style_layers)} style layers")
-        if min(weights + [content_weight, tv_weight]) < 0:
+        if min(weights + [content_weight, style_weight, tv_weight]) < 0:
             raise UserError("loss weights must be non-negative")
+        weights = [style_weight * w for w in weights]
         layers = self.style_layers + [self.content_layer]
         extractor = vgg19_features(layers, pretrained=pretrained, name="vgg19_features")
         # the channel means are the pretrained weights' (random test weights keep their own scale)
@@ -153,10 +156,8 @@ def stylize(content_path, style_path, out_dir, size=512, steps=300, init="conten
 
     set_seed(seed)
     content, style = load_pair(content_path, style_path, size)
-    layers = len(style_layers.split(","))
-    per_layer = [style_weight * w for w in (style_weights or [1.0 / layers] * layers)]  # paper: 1/5
-    transfer = StyleTransfer(content, style, content_layer, style_layers, per_layer,
-                             content_weight, tv_weight, pretrained)
+    transfer = StyleTransfer(content, style, content_layer, style_layers, style_weights,
+                             content_weight, style_weight, tv_weight, pretrained)
     start = np.random.default_rng(seed).uniform(0, 1, content.shape).astype(np.float32)
     if init == "content":
         start = content
