@@ -5,7 +5,9 @@
 minimises  w_c * 1/2 sum (F - P)^2  +  sum_l w_l E_l  +  w_t * TV(x)  over the pixels x (kept
 in [0, 1]), where F, P are the content layer's features of x and of the content photo, and
 E_l = sum (G_l - A_l)^2 / (4 N_l^2 M_l^2) compares the Gram matrices of x and of the style
-painting at each style layer (the paper's eqs. 1, 4, 5, on the normalised VGG19). Writes the
+painting at each style layer (the paper's eqs. 1, 4, 5, on the normalised VGG19), and
+w_l = beta / L. The content loss sums over positions and E_l does not, so beta is given for a
+256 x 256 image and scaled by the photo's pixel count: a photo looks alike at any size. Writes the
 result, a figure content | style | result, the loss curves, history.csv and metrics.json to the
 run folder.
 """
@@ -25,6 +27,7 @@ from common.runs import atomic_write, finish_run, open_run, record_settings, wri
 
 DEFAULT_STYLE_LAYERS = "relu1_1,relu2_1,relu3_1,relu4_1,relu5_1"
 MIN_SIDE = 16
+BETA_PIXELS = 256 * 256  # --style-weight is beta for an image of this many pixels
 
 
 def load_pair(content_path, style_path, size):
@@ -63,7 +66,10 @@ class StyleTransfer:
                             f"{len(self.style_layers)} style layers")
         if min(weights + [content_weight, style_weight, tv_weight]) < 0:
             raise UserError("loss weights must be non-negative")
-        weights = [style_weight * w for w in weights]
+        # eq. 1 grows with the pixel count, eqs. 4-5 do not: without this a 512-px photo would
+        # get a quarter of the style a 256-px one gets from the same beta
+        self.beta = style_weight * content.shape[0] * content.shape[1] / BETA_PIXELS
+        weights = [self.beta * w for w in weights]
         layers = self.style_layers + [self.content_layer]
         extractor = vgg19_features(layers, pretrained=pretrained, name="vgg19_features")
         # the channel means are the pretrained weights' (random test weights keep their own scale)
@@ -177,11 +183,12 @@ def stylize(content_path, style_path, out_dir, size=512, steps=300, init="conten
     save_image(out_dir / "result.png", image)
     pair = f"{Path(content_path).stem} x {Path(style_path).stem}"
     result_figure(content, style, image, out_dir / "figure.png",
-                  f"Gatys style transfer: {pair} ({optimizer}, {len(history)} steps, init {init})")
+                  f"Gatys style transfer: {pair} ({optimizer}, {len(history)} steps, init {init}, "
+                  f"beta {transfer.beta:.2g})")
     loss_figure(history, out_dir / "loss.png", f"Loss during optimisation: {pair}")
     write_history(out_dir / "history.csv", history)
     metrics = {"content": str(content_path), "style": str(style_path), "size": list(image.shape[:2]),
-               "optimizer": optimizer, "init": init, "steps": len(history),
+               "optimizer": optimizer, "init": init, "steps": len(history), "beta": transfer.beta,
                "seconds_per_step": seconds / max(len(history), 1),
                "initial_loss": history[0], "final_loss": history[-1]}
     write_metrics(out_dir / "metrics.json", metrics, merge=False)
@@ -217,9 +224,10 @@ def add_loss_flags(p, init=True):
     p.add_argument("--content-weight", type=non_negative(float), default=1.0,
                    help="w_c of the content loss")
     p.add_argument("--style-weight", type=non_negative(float), default=1e7,
-                   help="beta, the factor on the style weights (content weight / beta = 1e-7: "
-                        "chosen by looking at 256-px results from the photo; the content loss "
-                        "grows with the pixel count, so at 512 px the same beta stylises less)")
+                   help="beta, the factor on the style weights, for a 256 x 256 image and scaled "
+                        "by the photo's pixel count (the content loss grows with it, the style "
+                        "loss does not), so that a photo is stylised alike at any --size "
+                        "(default chosen by looking at 256-px results from the photo)")
     p.add_argument("--tv-weight", type=non_negative(float), default=0.0,
                    help="w_t of the total-variation loss (the paper has none; a positive weight "
                         "smooths the result)")

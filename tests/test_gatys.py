@@ -73,6 +73,29 @@ def test_cli_writes_result_figures_and_metrics(tmp_path, monkeypatch, photos):
         assert (run / name).is_file(), name
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["size"] == [26, 32] and metrics["final_loss"]["total"] <= metrics["initial_loss"]["total"]
+    # beta is given for 256 x 256 pixels: the default 1e7 scaled to this photo's 26 x 32
+    assert metrics["beta"] == pytest.approx(1e7 * 26 * 32 / 256**2)
+
+
+def test_style_term_scales_with_the_pixel_count_as_the_content_term():
+    """Eq. 1 sums over positions, eqs. 4-5 do not: the same picture at twice the side (4x the
+    pixels) gets a 4x beta, so the style term's share of the loss stays about the same (it was
+    a quarter before beta scaled)."""
+    import keras
+    # photo, painting and image of flat 4-px blocks: their 2x copies have the same statistics
+    photo, painting, image = (np.kron(rng.random((4, 4, 3)), np.ones((4, 4, 1))).astype(np.float32)
+                              for _ in range(3))
+    shares = []
+    for k in (1, 2):
+        def scaled(a):
+            return np.repeat(np.repeat(a, k, axis=0), k, axis=1)
+        keras.utils.set_random_seed(0)  # the same random VGG for both sizes
+        transfer = StyleTransfer(scaled(photo), scaled(painting), "relu1_1", "relu1_1",
+                                 style_weight=1.0, tv_weight=0.0, pretrained=False)
+        assert transfer.beta == pytest.approx((16 * k) ** 2 / 256**2)
+        _, parts, _ = transfer(scaled(image)[None])
+        shares.append(parts["style"] / parts["content"])
+    assert 0.7 < shares[1] / shares[0] < 1.5
 
 
 @pytest.mark.parametrize("flags, message", [
