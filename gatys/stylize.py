@@ -6,10 +6,10 @@ minimises  w_c * 1/2 sum (F - P)^2  +  sum_l w_l E_l  +  w_t * TV(x)  over the p
 in [0, 1]), where F, P are the content layer's features of x and of the content photo, and
 E_l = sum (G_l - A_l)^2 / (4 N_l^2 M_l^2) compares the Gram matrices of x and of the style
 painting at each style layer (the paper's eqs. 1, 4, 5, on the normalised VGG19), and
-w_l = beta / L. The content loss sums over positions and E_l does not, so beta is given for a
-256 x 256 image and scaled by the photo's pixel count: a photo looks alike at any size. Writes the
-result, a figure content | style | result, the loss curves, history.csv and metrics.json to the
-run folder.
+w_l = beta / L (or beta times --style-weights). The content loss sums over positions and E_l
+does not, so beta is given for a 256 x 256 image and scaled by the photo's pixel count: a photo
+looks alike at any size. Writes the result, a figure content | style | result, the loss curves,
+history.csv and metrics.json to the run folder.
 """
 import argparse
 import csv
