@@ -127,7 +127,10 @@ class GAN(keras.Model):
         """loss_fn(labels, logits) -> one loss per image (default: binary cross-entropy on logits).
         Per image, not a keras Loss object: those average and divide by the number of GPUs
         themselves, which replica_loss does here once for all the losses."""
-        super().compile()
+        # no optimizer of Keras's own (its default would be an unused RMSprop): TensorBoard would
+        # log its learning rate, 0.001, as the GAN's, and a continued run would build it before
+        # loading the backup and warn that the saved one has other variables
+        super().compile(optimizer=None)
         loss_fn = loss_fn or functools.partial(keras.losses.binary_crossentropy, from_logits=True)
         self.d_optimizer, self.g_optimizer, self.loss_fn = d_optimizer, g_optimizer, loss_fn
         # the optimizers' moments are made here, in the strategy's scope: under MirroredStrategy

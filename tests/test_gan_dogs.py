@@ -1,6 +1,7 @@
 """gan_dogs and common/fid.py: the FID formula, the TorchScript reader, the DCGAN, the CLIs."""
 import argparse
 import collections
+import csv
 import io
 import json
 import pickle
@@ -8,6 +9,7 @@ import sys
 import types
 import zipfile
 
+import h5py
 import keras
 import numpy as np
 import pytest
@@ -346,6 +348,31 @@ def test_train_cli_writes_snapshots_checkpoints_and_stage_figure(tmp_path, monke
             evaluate.main(["--run-name", "t/one"] + flags)
     with pytest.raises(UserError, match="held-out photos"):
         evaluate.main(["--run-name", "t/one", "--n-images", "12", "--val-fraction", "0"])
+
+
+def test_an_interrupted_run_continues_with_its_optimizers_state(tmp_path, monkeypatch, recwarn):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(train.data, "load_dogs", fake_dogs)  # 72 photos: 4 steps per epoch
+    argv = ["--arch", "dcgan+hinge+ttur+ema", "--epochs", "2", "--snapshot-epochs", "2",
+            "--image-size", "16", "--latent-dim", "8", "--batch-size", "16", "--run-name", "r",
+            "--precision", "float32"]
+
+    def killed_in_the_second_epoch(self, epoch, logs=None):
+        if epoch == 1:
+            raise KeyboardInterrupt
+    with monkeypatch.context() as patch:
+        patch.setattr(train.GANMonitor, "on_epoch_begin", killed_in_the_second_epoch)
+        with pytest.raises(KeyboardInterrupt):
+            train.main(argv)
+    recwarn.clear()
+    train.main(argv)
+    assert not [w for w in recwarn if "Skipping variable loading" in str(w.message)]
+    run = tmp_path / "runs/gan_dogs/r"
+    with open(run / "history.csv") as f:
+        assert [row["epoch"] for row in csv.DictReader(f)] == ["0", "1"]
+    # both optimizers went on from their saved state: 8 steps each, not the second epoch's 4
+    with h5py.File(run / "gan.weights.h5", "r") as f:
+        assert [int(f[f"{name}/vars/0"][()]) for name in ("d_optimizer", "g_optimizer")] == [8, 8]
 
 
 def test_bad_input_is_one_line_errors(tmp_path, monkeypatch, capsys):
