@@ -18,10 +18,18 @@ def to_unit(images_tanh):
 
 def training_dataset(images, batch_size, seed=0):
     """Shuffled batches in [-1, 1] with random horizontal flips (a dog facing left is as much a
-    dog: doubles the data the discriminator sees). Incomplete last batch dropped."""
+    dog: doubles the data the discriminator sees). Incomplete last batch dropped.
+
+    tf.data's autotuning is off, the pipeline on one thread of its own: a copy, a cast and a
+    flip need no more, and on a 2-core CPU autotuning made about half the epochs at batch 8
+    run at 0.35 s per step instead of 0.19-0.22 (gan_dogs/README.md)."""
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    options.threading.private_threadpool_size = 1
     return (tf.data.Dataset.from_tensor_slices(images)
             .shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
             .map(lambda x: tf.image.random_flip_left_right(to_tanh(x), seed=seed),
                  num_parallel_calls=tf.data.AUTOTUNE)
             .batch(batch_size, drop_remainder=True)
-            .prefetch(tf.data.AUTOTUNE))
+            .prefetch(tf.data.AUTOTUNE)
+            .with_options(options))
