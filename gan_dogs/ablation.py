@@ -3,8 +3,8 @@
     python -m gan_dogs.ablation --run-name ablation --epochs 12 --image-size 32 --batch-size 16
 
 Trains and scores (gan_dogs.train, then gan_dogs.evaluate) dcgan, dcgan+augment,
-dcgan+augment+hinge, dcgan+augment+hinge+ttur, dcgan+augment+hinge+ttur+ema, then + vision and
-recipe (+ upconv), each in runs/gan_dogs/RUN_NAME/<arch>/, with the same settings and seed, and
+dcgan+augment+hinge, dcgan+augment+hinge+ttur, dcgan+augment+hinge+ttur+ema, then + vision,
++ upconv and recipe (+ decay), each in runs/gan_dogs/RUN_NAME/<arch>/, with the same settings and seed, and
 writes ablation.md there: FID, KID, precision and recall of each, beside the real held-out
 photos' (the floor). A run that was interrupted continues where it stopped when the same command
 is given again; finished ones are kept.

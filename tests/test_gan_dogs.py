@@ -558,13 +558,22 @@ def test_recipe_gan_trains_with_hinge_loss_and_an_ema_generator(tmp_path, monkey
     assert "(UpSampling2D)" in summary and "Conv2DTranspose" not in summary  # upconv generator
 
 
+def test_decay_falls_linearly_to_zero_at_the_last_step():
+    rate = train.schedule(4e-4, 100, decay=True)
+    assert [float(rate(step)) for step in (0, 25, 50, 100, 130)] == pytest.approx(
+        [4e-4, 3e-4, 2e-4, 0.0, 0.0])
+    assert train.schedule(4e-4, 100, decay=False) == 4e-4
+
+
 def test_ablation_adds_one_technique_per_run_and_tabulates_their_scores(tmp_path, monkeypatch,
                                                                        random_vgg):
     from gan_dogs import ablation
     assert ablation.ARCHS == ["dcgan", "dcgan+augment", "dcgan+augment+hinge",
                               "dcgan+augment+hinge+ttur", "dcgan+augment+hinge+ttur+ema",
-                              "dcgan+augment+hinge+ttur+ema+vision", "recipe"]
-    assert train.techniques("recipe") == {"augment", "hinge", "ttur", "ema", "vision", "upconv"}
+                              "dcgan+augment+hinge+ttur+ema+vision",
+                              "dcgan+augment+hinge+ttur+ema+vision+upconv", "recipe"]
+    assert train.techniques("recipe") == {"augment", "hinge", "ttur", "ema", "vision", "upconv",
+                                          "decay"}
     with pytest.raises(argparse.ArgumentTypeError):
         train.architecture("dcgan+ema+dropout")
     # two of the five runs (they take a while): hinge without ttur, and everything
