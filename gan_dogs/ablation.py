@@ -4,10 +4,10 @@
 
 Trains and scores (gan_dogs.train, then gan_dogs.evaluate) dcgan, dcgan+augment,
 dcgan+augment+hinge, dcgan+augment+hinge+ttur, dcgan+augment+hinge+ttur+ema, then + vision,
-+ upconv and recipe (+ decay), each in runs/gan_dogs/RUN_NAME/<arch>/, with the same settings and seed, and
-writes ablation.md there: FID, KID, precision and recall of each, beside the real held-out
-photos' (the floor). A run that was interrupted continues where it stopped when the same command
-is given again; finished ones are kept.
++ upconv and recipe (+ decay), each in runs/gan_dogs/RUN_NAME/<arch>/, with the same settings
+and seed, and writes ablation.md there: FID, KID, precision and recall of each, beside the real
+held-out photos' (the floor). A run that was interrupted continues where it stopped when the same
+command is given again; finished ones are kept.
 """
 import argparse
 import json
