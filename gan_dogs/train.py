@@ -164,7 +164,8 @@ def train(args, settings):
     d_rate = 4 * g_rate if "ttur" in used else g_rate  # two time-scale update rule (Heusel et al. 2017)
     hinge = "hinge" in used
     betas = dict(beta_1=0.0, beta_2=0.9) if hinge else dict(beta_1=0.5)  # SN-GAN's; DCGAN's
-    steps, decay = args.epochs * (len(x_train) // args.batch_size), "decay" in used
+    batches = data.training_dataset(x_train, args.batch_size, args.seed)
+    steps, decay = args.epochs * int(batches.cardinality()), "decay" in used
     with training_strategy().scope():
         generator = build_generator(args.latent_dim, args.image_size, upconv="upconv" in used)
         discriminator = build_discriminator(args.image_size, spectral_norm=hinge,
@@ -185,8 +186,7 @@ def train(args, settings):
         keras.callbacks.TensorBoard(str(log_dir)),
         RunProgress(run_dir, lambda epoch: {"epochs_done": epoch + 1}),
     ]
-    history = gan.fit(data.training_dataset(x_train, args.batch_size, args.seed),
-                      epochs=args.epochs, callbacks=callbacks, shuffle=False, verbose=2)
+    history = gan.fit(batches, epochs=args.epochs, callbacks=callbacks, shuffle=False, verbose=2)
     seconds = read_run(run_dir).get("train_seconds", 0.0)  # every session's, if it was interrupted
     if history.history:
         loss_curves(read_history(run_dir / "history.csv"), run_dir / "loss.png",
